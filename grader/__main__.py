@@ -1,0 +1,5 @@
+"""python -m grader  ->  the grade command."""
+
+from grader.cli import main
+
+main()

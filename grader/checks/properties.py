@@ -1,0 +1,338 @@
+"""The checks every exercise gets, and the rules they apply to one input.
+
+Trusted side. Each check is a small frozen dataclass with a ``strategy`` (the
+inputs hypothesis draws) and a ``verify(target, case)`` that returns None or
+a ``Failure``; ``engine.py`` runs hypothesis over them and shrinks. The
+student's outputs arrive as plain tensors rebuilt from bytes; the reference
+runs here, in float64, on the same inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks.compare import compare, tolerance
+from grader.checks.strategies import map_tensors, with_layouts
+from grader.exercise import Case, Exercise, Function, Property
+from grader.results import Failure, Kind
+from grader.sandbox.protocol import Foreign, Unreadable
+from grader.sandbox.runner import Call, Reply, StudentError
+from grader.sandbox.worker import vjp_objective
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a check talks to: one function of one exercise, behind a runner."""
+
+    exercise: Exercise
+    function: Function
+    runner: Any  # SandboxRunner | LocalRunner: .call(Call) -> Reply
+
+    def call(self, case: Case, **flags: Any) -> Reply:
+        args, kwargs = self.function.split(case)
+        return self.runner.call(Call(self.function.name, args, kwargs,
+                                     forbidden=self.exercise.forbidden, **flags))
+
+    def reference(self, case: Case) -> Any:
+        args, kwargs = self.function.split(copy.deepcopy(case))
+        return self.function.reference(*args, **kwargs)
+
+
+# --- the rules ------------------------------------------------------------------------
+
+
+def error_failure(error: StudentError | None, stage: str = "call") -> Failure:
+    """An exception from student code, classified."""
+    if error is None:
+        return Failure(Kind.MALFORMED)
+    detail = {"type": error.type, "message": error.message, "line": str(error.line or ""),
+              "stage": stage}
+    if error.type == "MissingFunction":
+        return Failure(Kind.MISSING_FUNCTION, {"function": error.message})
+    if error.not_implemented:
+        return Failure(Kind.NOT_IMPLEMENTED, detail)
+    if error.type == "MemoryError" or "can't allocate memory" in error.message:
+        return Failure(Kind.MEMORY_LIMIT, detail)
+    return Failure(Kind.RAISED, detail)
+
+
+def contract_failure(obtained: Any, expected: Any, where: str = "output") -> Failure | None:
+    """Type, structure, device, dtype and shape, before any value is compared."""
+    if isinstance(expected, torch.Tensor):
+        if isinstance(obtained, Foreign):
+            kind = Kind.TENSOR_SUBCLASS if obtained.tensor_subclass else Kind.NOT_A_TENSOR
+            return Failure(kind, {"where": where, "type": obtained.type_name})
+        if isinstance(obtained, Unreadable):
+            return Failure(Kind.WRONG_DEVICE, {"where": where, "expected": str(expected.device),
+                                               "obtained": str(obtained.info.get("device"))})
+        if not isinstance(obtained, torch.Tensor):
+            return Failure(Kind.NOT_A_TENSOR, {"where": where, "type": type(obtained).__name__})
+        if obtained.dtype != expected.dtype:
+            return Failure(Kind.WRONG_DTYPE, {"where": where, "expected": str(expected.dtype),
+                                              "obtained": str(obtained.dtype)})
+        if obtained.shape != expected.shape:
+            return Failure(Kind.WRONG_SHAPE, {"where": where, "expected": str(tuple(expected.shape)),
+                                              "obtained": str(tuple(obtained.shape))})
+        return None
+    if isinstance(expected, tuple | list):
+        if not isinstance(obtained, tuple | list) or len(obtained) != len(expected):
+            shown = f"{len(obtained)} values" if isinstance(obtained, tuple | list) else _kind_of(obtained)
+            return Failure(Kind.WRONG_STRUCTURE, {"where": where, "expected": f"{len(expected)} values",
+                                                  "obtained": shown})
+        for i, (o, e) in enumerate(zip(obtained, expected, strict=True)):
+            if failure := contract_failure(o, e, f"{where}[{i}]"):
+                return failure
+    return None
+
+
+def _kind_of(value: Any) -> str:
+    return value.type_name if isinstance(value, Foreign) else type(value).__name__
+
+
+def value_failure(obtained: Any, expected64: Any, dtype_size: tuple[torch.dtype, int], scale: float,
+                  where: str = "output") -> Failure | None:
+    """Compare every tensor of the output with the float64 reference."""
+    if isinstance(expected64, torch.Tensor):
+        tol = tolerance(obtained.dtype, dtype_size[1], scale)
+        mismatch = compare(obtained, expected64, tol)
+        if mismatch is None:
+            return None
+        finite = math.isfinite(mismatch.obtained) or not math.isfinite(mismatch.expected)
+        return Failure(Kind.WRONG_VALUE if finite else Kind.NON_FINITE, {"where": where},
+                       mismatch=mismatch)
+    if isinstance(expected64, tuple | list):
+        for i, (o, e) in enumerate(zip(obtained, expected64, strict=True)):
+            if failure := value_failure(o, e, dtype_size, scale, f"{where}[{i}]"):
+                return failure
+    return None
+
+
+def upcast(case: Case) -> Case:
+    """The same input with every float tensor in float64 (the reference's precision)."""
+    return map_tensors(copy.deepcopy(case), lambda t: t.double() if t.is_floating_point() else t)
+
+
+def problem_size(case: Case) -> int:
+    sizes = [t.numel() for t in _tensors(case)]
+    return max(sizes, default=1)
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    found: list[torch.Tensor] = []
+    map_tensors(value, lambda t: found.append(t) or t)
+    return found
+
+
+def obtain(target: Target, case: Case, reply: Reply | None = None) -> tuple[Any, Failure | None]:
+    """Call the student function; check the reply and its contract."""
+    reply = reply or target.call(case)
+    if reply.forbidden_calls:
+        return None, Failure(Kind.FORBIDDEN_CALL, {"calls": ", ".join(reply.forbidden_calls)})
+    if not reply.ok:
+        return None, error_failure(reply.error, reply.stage)
+    return reply.result, contract_failure(reply.result, target.reference(case))
+
+
+# --- the checks -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """Base of every check: a name, a weight, a strategy and a rule."""
+
+    kind: str
+    function: str
+    variant: str
+    strategy: st.SearchStrategy[Case]
+    weight: float = 1.0
+    effort: float = 1.0
+    """Share of the exercise's examples this check draws: a rule that any input
+    shows (an in-place write, a missing grad) needs fewer than a value check."""
+
+    @property
+    def name(self) -> str:
+        suffix = f" ({self.variant})" if self.variant else ""
+        return f"{self.function}: {self.kind.replace('-', ' ')}{suffix}"
+
+    def verify(self, target: Target, case: Case) -> Failure | None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class MatchesReference(Check):
+    """Same structure, dtype, shape and values as the reference, within tolerance."""
+
+    def verify(self, target: Target, case: Case) -> Failure | None:
+        result, failure = obtain(target, case)
+        if failure is not None:
+            return failure
+        expected = target.reference(upcast(case))
+        dtype = next((t.dtype for t in _tensors(case) if t.is_floating_point()), torch.float64)
+        return value_failure(result, expected, (dtype, problem_size(case)),
+                             target.function.tolerance_scale)
+
+
+@dataclass(frozen=True, slots=True)
+class KeepsInputs(Check):
+    """The inputs hold the same values (and were not written to) after the call."""
+
+    def verify(self, target: Target, case: Case) -> Failure | None:
+        reply = target.call(case, echo_inputs=True)
+        _, failure = obtain(target, case, reply)
+        if failure is not None:
+            return failure
+        args, kwargs = target.function.split(case)
+        names = _tensor_names(target.function, case)
+        after = _tensors(reply.inputs_after)
+        for i, (name, before) in enumerate(zip(names, _tensors((args, kwargs)), strict=False)):
+            now = after[i] if i < len(after) else None
+            same = (isinstance(now, torch.Tensor) and now.shape == before.shape
+                    and now.dtype == before.dtype and torch.equal(now, before))
+            if not same or i in reply.versions_changed:
+                return Failure(Kind.MODIFIED_INPUT, {"argument": name})
+        return None
+
+
+def _tensor_names(function: Function, case: Case) -> list[str]:
+    names: list[str] = []
+    for p in function.parameters:
+        if p.name in case:
+            count = len(_tensors(case[p.name]))
+            names += [p.name] if count == 1 else [f"{p.name}[{i}]" for i in range(count)]
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class GradientsMatch(Check):
+    """d(output · g)/d(input) for a fixed random g agrees with the reference's."""
+
+    def verify(self, target: Target, case: Case) -> Failure | None:
+        marked = map_tensors(case, lambda t: t.detach().clone().requires_grad_(t.is_floating_point()))
+        expected_out, expected_grads = _reference_gradients(target, marked)
+        if expected_grads is None:
+            return None
+        cotangents = [c for c, _ in expected_out]
+        reply = target.call(marked, cotangents=[c.float().double() for c in cotangents])
+        _, failure = obtain(target, case, reply)
+        if failure is not None:
+            return failure
+        if reply.not_differentiable or reply.grads is None:
+            return Failure(Kind.NOT_DIFFERENTIABLE)
+        names = [n for n, t in zip(_tensor_names(target.function, case), _tensors(marked), strict=False)
+                 if t.requires_grad]
+        size = problem_size(case)
+        for name, got, want, leaf in zip(names, reply.grads, expected_grads, _leaves(marked), strict=False):
+            if failure := contract_failure(got, leaf.detach(), f"gradient of {name}"):
+                return failure
+            found = value_failure(got, want, (got.dtype, size), 4 * target.function.tolerance_scale,
+                                  f"gradient of {name}")
+            if found is not None:
+                return Failure(Kind.WRONG_GRADIENT, {"argument": name}, mismatch=found.mismatch)
+        return None
+
+
+def _leaves(case: Case) -> list[torch.Tensor]:
+    return [t for t in _tensors(case) if t.requires_grad]
+
+
+def _reference_gradients(target: Target, marked: Case) -> tuple[list[Any], list[torch.Tensor] | None]:
+    """The reference's gradients in float64, for a cotangent exact in float32."""
+    wide = map_tensors(marked, lambda t: t.detach().double().requires_grad_() if t.requires_grad else t)
+    leaves = _leaves(wide)
+    args, kwargs = target.function.split(wide)
+    outputs = [o for o in _tensors(target.function.reference(*args, **kwargs)) if o.requires_grad]
+    if not outputs or not leaves:
+        return [], None
+    generator = torch.Generator().manual_seed(0)
+    cotangents = [torch.randn(o.shape, generator=generator, dtype=torch.float32).double() for o in outputs]
+    grads = torch.autograd.grad(vjp_objective(list(zip(outputs, cotangents, strict=True))), leaves,
+                                allow_unused=True)
+    filled = [torch.zeros_like(t) if g is None else g for t, g in zip(leaves, grads, strict=True)]
+    return [(c, o) for c, o in zip(cotangents, outputs, strict=True)], filled
+
+
+@dataclass(frozen=True, slots=True)
+class RaisesValueError(Check):
+    """Inputs the spec rules out raise ValueError."""
+
+    def verify(self, target: Target, case: Case) -> Failure | None:
+        reply = target.call(case)
+        if not reply.ok and reply.error is not None and reply.error.is_value_error:
+            return None
+        if not reply.ok and reply.error is not None and (
+                reply.error.not_implemented or reply.error.type == "MissingFunction"):
+            return error_failure(reply.error)
+        raised = reply.error.type if reply.error else ""
+        return Failure(Kind.NO_VALUE_ERROR, {"raised": raised, "case": self.variant})
+
+
+@dataclass(frozen=True, slots=True)
+class Holds(Check):
+    """A property of the output alone (values in (0, 1), rows sum to 1, ...)."""
+
+    rule: Property | None = None
+
+    def verify(self, target: Target, case: Case) -> Failure | None:
+        result, failure = obtain(target, case)
+        if failure is not None:
+            return failure
+        assert self.rule is not None
+        broken = self.rule.holds(case, result)
+        if broken is None:
+            return None
+        return Failure(Kind.OUT_OF_RANGE, {"rule_en": self.rule.en, "rule_ko": self.rule.ko, **broken})
+
+
+@dataclass(frozen=True, slots=True)
+class NoForbiddenCalls(Check):
+    """No built-in the exercise asks the student to write themselves."""
+
+    def verify(self, target: Target, case: Case) -> Failure | None:
+        reply = target.call(case)
+        if reply.forbidden_calls:
+            return Failure(Kind.FORBIDDEN_CALL, {"calls": ", ".join(reply.forbidden_calls)})
+        if not reply.ok:
+            return error_failure(reply.error, reply.stage)
+        return None
+
+
+# --- the standard set ----------------------------------------------------------------
+
+
+def _dtype_label(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _any_dtype(cases: Callable[[torch.dtype], st.SearchStrategy[Case]],
+               dtypes: Any) -> st.SearchStrategy[Case]:
+    return st.sampled_from(list(dtypes)).flatmap(cases)
+
+
+def standard_checks(exercise: Exercise) -> list[Check]:
+    """Every check an exercise gets, derived from its spec."""
+    checks: list[Check] = []
+    for fn in exercise.functions:
+        name, dtypes = fn.name, fn.float_dtypes
+        for dtype in dtypes:
+            checks.append(MatchesReference("matches-reference", name, _dtype_label(dtype),
+                                           with_layouts(fn.inputs(dtype)), weight=2.0))
+        for label, cases in fn.edge_cases.items():
+            checks.append(MatchesReference("matches-reference", name, label, _any_dtype(cases, dtypes)))
+        every = _any_dtype(fn.inputs, dtypes)
+        checks.append(KeepsInputs("keeps-inputs", name, "", with_layouts(every), effort=0.4))
+        if fn.differentiable:
+            checks.append(GradientsMatch("gradients-match", name, "", every, effort=0.6))
+        for label, bad in fn.invalid.items():
+            checks.append(RaisesValueError("raises-value-error", name, label, bad, effort=0.4))
+        for rule in fn.properties:
+            checks.append(Holds("holds", name, rule.key, every, rule=rule, effort=0.6))
+        if exercise.forbidden:
+            checks.append(NoForbiddenCalls("no-forbidden-calls", name, "", every, weight=2.0, effort=0.4))
+    return checks

@@ -1,0 +1,133 @@
+"""Hypothesis strategies for course inputs: shared, shrink-friendly.
+
+Trusted side. Sizes are drawn before values, and values are small floats, so
+a failing input shrinks to ``B=1, H=1`` tensors of small integers. Valid
+masks are built constructively (every row keeps one True), never filtered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+FLOAT_DTYPES = (torch.float32, torch.float64)
+
+
+def float_dtypes() -> st.SearchStrategy[torch.dtype]:
+    return st.sampled_from(FLOAT_DTYPES)
+
+
+def sizes(min_value: int = 1, max_value: int = 4) -> st.SearchStrategy[int]:
+    return st.integers(min_value, max_value)
+
+
+def values(min_value: float = -2.0, max_value: float = 2.0) -> st.SearchStrategy[float]:
+    """Moderate floats that are exact in float32, so both dtypes see the same input."""
+    return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=32)
+
+
+def huge_values(dtype: torch.dtype) -> st.SearchStrategy[float]:
+    """Magnitudes near the top of what ``dtype`` holds, plus ordinary ones."""
+    big = 1e30 if dtype == torch.float32 else 1e300
+    return st.one_of(values(), st.sampled_from([big, -big, big / 3, -big / 7, 1e4, -1e4]))
+
+
+def tensors(shape: Sequence[int], dtype: torch.dtype = torch.float32,
+            elements: st.SearchStrategy[float] | None = None,
+            scale: float = 1.0) -> st.SearchStrategy[torch.Tensor]:
+    """A tensor of ``shape`` whose values shrink one by one towards 0.
+
+    By default each value is one drawn byte read as a signed multiple of 1/64
+    in [-2, 2), times ``scale`` (a power of two keeps it exact in float32 and
+    float64 alike); several times faster to draw than a list of floats.
+    ``elements`` draws each value from a strategy instead.
+    """
+    count = math.prod(shape)
+    if elements is not None:
+        items = st.lists(elements, min_size=count, max_size=count)
+        return items.map(lambda xs: torch.tensor(xs, dtype=torch.float64).to(dtype).reshape(tuple(shape)))
+    raw = st.binary(min_size=count, max_size=count)
+    return raw.map(lambda b: _from_bytes(b, shape, dtype, scale))
+
+
+def _from_bytes(raw: bytes, shape: Sequence[int], dtype: torch.dtype, scale: float) -> torch.Tensor:
+    # Byte 0 is 0.0, so shrinking the bytes shrinks the values towards 0.
+    signed = np.frombuffer(raw, dtype=np.uint8).astype(np.int16)
+    signed = np.where(signed < 128, signed, signed - 256)
+    return torch.from_numpy(signed * (scale / 64.0)).to(dtype).reshape(tuple(shape))
+
+
+@st.composite
+def batch_shapes(draw: st.DrawFn, max_dims: int = 2, max_size: int = 3) -> tuple[int, ...]:
+    """Leading batch dimensions for ``...`` in the spec: none, one or two."""
+    return tuple(draw(st.lists(sizes(1, max_size), max_size=max_dims)))
+
+
+@st.composite
+def probabilities(draw: st.DrawFn, shape: Sequence[int], dtype: torch.dtype,
+                  zeros: bool = False) -> torch.Tensor:
+    """Rows that sum to 1 (over the last dimension); ``zeros`` lets some be exactly 0."""
+    low = 0.0 if zeros else 0.05
+    raw = draw(tensors(shape, torch.float64, st.floats(low, 1.0, width=32)))
+    if zeros:  # keep one positive entry per row
+        keep = draw(tensors(shape[:-1], torch.float64, st.integers(0, shape[-1] - 1).map(float)))
+        raw.scatter_(-1, keep.long().unsqueeze(-1), 1.0)
+    return (raw / raw.sum(-1, keepdim=True)).to(dtype)
+
+
+@st.composite
+def masks(draw: st.DrawFn, shape: Sequence[int], keep_one: bool = True) -> torch.Tensor:
+    """Boolean masks of ``shape``; with ``keep_one`` every last-dim row has a True."""
+    mask = draw(tensors(shape, torch.float64, st.sampled_from([1.0, 0.0]))).bool()
+    if keep_one and shape[-1] > 0:
+        rows = math.prod(shape[:-1])
+        keep = draw(st.lists(st.integers(0, shape[-1] - 1), min_size=rows, max_size=rows))
+        flat = mask.reshape(rows, shape[-1])
+        flat[torch.arange(rows), torch.tensor(keep, dtype=torch.long)] = True
+        mask = flat.reshape(tuple(shape))
+    return mask
+
+
+@st.composite
+def broadcast_shapes(draw: st.DrawFn, full: Sequence[int]) -> tuple[int, ...]:
+    """A shape that broadcasts to ``full``: some leading dims dropped, some set to 1."""
+    drop = draw(st.integers(0, max(0, len(full) - 2)))
+    kept = list(full[drop:])
+    for i in range(len(kept) - 2):
+        if draw(st.booleans()):
+            kept[i] = 1
+    return tuple(kept)
+
+
+def noncontiguous(tensor: torch.Tensor) -> torch.Tensor:
+    """The same values in a non-contiguous layout (see ``literal``, which rebuilds it)."""
+    if tensor.dim() >= 2 and tensor.shape[-1] > 1 and tensor.shape[-2] > 1:
+        return tensor.transpose(-1, -2).contiguous().transpose(-1, -2)
+    if tensor.dim() >= 1 and tensor.numel() > 1:
+        return torch.stack([tensor, tensor], dim=-1)[..., 0]
+    return tensor
+
+
+def map_tensors(value: Any, fn: Any) -> Any:
+    """Apply ``fn`` to every tensor inside nested lists, tuples and dicts."""
+    if isinstance(value, torch.Tensor):
+        return fn(value)
+    if isinstance(value, list | tuple):
+        return type(value)(map_tensors(v, fn) for v in value)
+    if isinstance(value, dict):
+        return {k: map_tensors(v, fn) for k, v in value.items()}
+    return value
+
+
+@st.composite
+def with_layouts(draw: st.DrawFn, cases: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any]:
+    """Cases where, sometimes, every float tensor is non-contiguous."""
+    case = draw(cases)
+    if draw(st.booleans()):
+        return map_tensors(case, lambda t: noncontiguous(t) if t.is_floating_point() else t)
+    return case

@@ -1,0 +1,258 @@
+"""course.yaml -> Course and ExerciseEntry; exercise-id resolution.
+
+Trusted side. Every field is validated by a small ``_field`` helper that
+raises ``CourseConfigError`` naming the file, the line and the field, so a
+typo in course.yaml is one readable line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NewType
+
+import yaml
+
+from grader.errors import CourseConfigError, UnknownExerciseError
+
+ExerciseId = NewType("ExerciseId", str)
+
+COURSE_FILE = "course.yaml"
+_ID = re.compile(r"^exercise-(\d{2,})$")
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long and how much one submission may take."""
+
+    call_seconds: float = 10.0
+    """Wall-clock limit for one call of a student function."""
+    exercise_seconds: float = 120.0
+    """Wall-clock limit for grading one exercise, worker start included."""
+    memory_mb: int = 4096
+    """Address-space limit of the student process (torch alone needs ~700)."""
+    output_kb: int = 1024
+    """Output the student process may print before it is stopped."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseEntry:
+    """One exercise as course.yaml lists it."""
+
+    id: ExerciseId
+    slug: str
+    title: str
+    file: str
+    """The student file name, e.g. ``ex05_forget_gate.py``."""
+    functions: tuple[str, ...]
+    points: float
+    limits: Limits
+
+    @property
+    def number(self) -> str:
+        return self.id.removeprefix("exercise-")
+
+    @property
+    def module(self) -> str:
+        return self.file.removesuffix(".py")
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """The course: where its files are and which exercises it has."""
+
+    root: Path
+    name: str
+    version: str
+    exercises_dir: Path
+    solutions_dir: Path
+    exercises: tuple[ExerciseEntry, ...] = field(default=())
+
+    def student_file(self, entry: ExerciseEntry) -> Path:
+        return self.exercises_dir / entry.file
+
+    def spec_file(self, entry: ExerciseEntry) -> Path:
+        return self.solutions_dir / f"{entry.module}_spec.py"
+
+    def resolve(self, name: str) -> ExerciseEntry:
+        """Find an exercise by ``exercise-05``, ``05``, ``5``, ``ex05`` or its slug."""
+        key = name.strip().lower()
+        for entry in self.exercises:
+            number = entry.number
+            aliases = {entry.id, number, f"ex{number}", entry.slug, entry.module}
+            if key in aliases or (key.isdigit() and int(key) == int(number)):
+                return entry
+        raise UnknownExerciseError(_unknown_message(name, self.exercises))
+
+
+def _unknown_message(name: str, entries: tuple[ExerciseEntry, ...]) -> str:
+    known = [e.id for e in entries] + [e.slug for e in entries]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"unknown exercise '{name}'.{hint} Valid: exercise-01 … exercise-{entries[-1].number}"
+
+
+def find_course_file(start: Path) -> Path:
+    """The nearest course.yaml in ``start`` or one of its parents."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / COURSE_FILE
+        if candidate.is_file():
+            return candidate
+    raise CourseConfigError(
+        f"no {COURSE_FILE} in {start} or any parent folder; run grade inside the "
+        "course folder or pass --course PATH"
+    )
+
+
+def load_course(path: Path | None = None) -> Course:
+    """Load and validate course.yaml (found from the current folder if not given)."""
+    path = find_course_file(Path.cwd()) if path is None else path
+    if path.is_dir():
+        path = path / COURSE_FILE
+    data, lines = _read_yaml(path)
+    return _Validator(path, lines).course(data)
+
+
+# --- reading YAML with line numbers --------------------------------------------------
+
+Lines = dict[tuple[Any, ...], int]
+
+
+def _read_yaml(path: Path) -> tuple[Any, Lines]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CourseConfigError("file not found", where=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CourseConfigError(f"cannot read: {exc}", where=str(path)) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CourseConfigError(f"not valid YAML: {problem}", where=where) from None
+    lines: Lines = {}
+    return _to_python(node, (), lines), lines
+
+
+def _to_python(node: yaml.Node | None, path: tuple[Any, ...], lines: Lines) -> Any:
+    """Build plain Python data from a YAML node, remembering each value's line."""
+    if node is None:
+        return None
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for key_node, value_node in node.value:
+            key = yaml.SafeLoader(key_node.value).construct_object(key_node)  # type: ignore[no-untyped-call]
+            out[key] = _to_python(value_node, (*path, key), lines)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, (*path, i), lines) for i, item in enumerate(node.value)]
+    return yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
+
+
+# --- validation, one small function per field -----------------------------------------
+
+
+class _Validator:
+    def __init__(self, path: Path, lines: Lines) -> None:
+        self.path = path
+        self.lines = lines
+
+    def fail(self, where: tuple[Any, ...], message: str) -> CourseConfigError:
+        probe = where
+        while probe and probe not in self.lines:
+            probe = probe[:-1]
+        line = self.lines.get(probe, 1)
+        dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where)
+        return CourseConfigError(f"{dotted.lstrip('.') or 'top level'}: {message}",
+                                 where=f"{self.path}:{line}")
+
+    def mapping(self, value: Any, where: tuple[Any, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"must be a mapping of keys to values, got {value!r}")
+        return value
+
+    def string(self, data: dict[str, Any], key: str, where: tuple[Any, ...],
+               pattern: re.Pattern[str] | None = None, default: str | None = None) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str) or not value:
+            raise self.fail((*where, key), f"must be a non-empty string, got {value!r}")
+        if pattern is not None and not pattern.match(value):
+            raise self.fail((*where, key), f"{value!r} does not have the form {pattern.pattern}")
+        return value
+
+    def number(self, data: dict[str, Any], key: str, where: tuple[Any, ...],
+               default: float) -> float:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise self.fail((*where, key), f"must be a positive number, got {value!r}")
+        return float(value)
+
+    def limits(self, data: Any, where: tuple[Any, ...], base: Limits) -> Limits:
+        if data is None:
+            return base
+        data = self.mapping(data, where)
+        unknown = set(data) - set(Limits.__dataclass_fields__)
+        if unknown:
+            raise self.fail((*where, sorted(unknown)[0]), "unknown limit; valid: "
+                            + ", ".join(Limits.__dataclass_fields__))
+        return Limits(
+            call_seconds=self.number(data, "call_seconds", where, base.call_seconds),
+            exercise_seconds=self.number(data, "exercise_seconds", where, base.exercise_seconds),
+            memory_mb=int(self.number(data, "memory_mb", where, base.memory_mb)),
+            output_kb=int(self.number(data, "output_kb", where, base.output_kb)),
+        )
+
+    def exercise(self, data: Any, where: tuple[Any, ...], base: Limits) -> ExerciseEntry:
+        data = self.mapping(data, where)
+        ident = self.string(data, "id", where, _ID)
+        slug = self.string(data, "slug", where, _SLUG)
+        file = self.string(data, "file", where)
+        if not re.match(r"^ex\d{2,}_[a-z0-9_]+\.py$", file):
+            raise self.fail((*where, "file"), f"must look like exNN_<slug>.py, got {file!r}")
+        functions = data.get("functions")
+        if not isinstance(functions, list) or not functions or not all(
+                isinstance(f, str) and _IDENT.match(f) for f in functions):
+            raise self.fail((*where, "functions"),
+                            f"must be a non-empty list of function names, got {functions!r}")
+        return ExerciseEntry(
+            id=ExerciseId(ident), slug=slug, title=str(data.get("title", slug)), file=file,
+            functions=tuple(functions), points=self.number(data, "points", where, 0),
+            limits=self.limits(data.get("limits"), (*where, "limits"), base),
+        )
+
+    def course(self, data: Any) -> Course:
+        data = self.mapping(data, ())
+        root = self.path.parent.resolve()
+        defaults = self.mapping(data.get("defaults", {}), ("defaults",))
+        base = self.limits(defaults.get("limits"), ("defaults", "limits"), Limits())
+        items = data.get("exercises")
+        if not isinstance(items, list) or not items:
+            raise self.fail(("exercises",), "must be a non-empty list of exercises")
+        entries = tuple(self.exercise(item, ("exercises", i), base)
+                        for i, item in enumerate(items))
+        self.unique(entries)
+        return Course(
+            root=root,
+            name=self.string(data, "course", ()),
+            version=str(data.get("version", "0")),
+            exercises_dir=root / self.string(data, "exercises_dir", (), default="exercises"),
+            solutions_dir=root / self.string(data, "solutions_dir", (), default="solutions"),
+            exercises=entries,
+        )
+
+    def unique(self, entries: tuple[ExerciseEntry, ...]) -> None:
+        for attr in ("id", "slug", "file"):
+            seen: set[str] = set()
+            for i, entry in enumerate(entries):
+                value = getattr(entry, attr)
+                if value in seen:
+                    raise self.fail(("exercises", i, attr), f"duplicate {attr} {value!r}")
+                seen.add(value)

@@ -1,0 +1,149 @@
+"""Exercise, Function, Mistake: what an exercise spec fills in.
+
+Trusted side. A spec file (``solutions/exNN_<slug>_spec.py``) builds one
+``Exercise`` named ``EXERCISE`` next to its reference: the inputs as
+hypothesis strategies, the reference, the properties and the known mistakes.
+The framework derives the standard checks from it (see ``checks/catalog.py``),
+so adding an exercise needs no change to ``grader/``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from grader.errors import CourseConfigError
+
+Case = dict[str, Any]
+"""One input: argument name -> value, in the function's parameter order."""
+
+Cases = Callable[[torch.dtype], st.SearchStrategy[Case]]
+"""Inputs for one float dtype."""
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    """A rule the output must obey beyond agreeing with the reference.
+
+    ``holds(case, output)`` returns None when the rule holds, else a short
+    English description of what broke (rendered as data, in both languages,
+    by the catalog through ``key``).
+    """
+
+    key: str
+    en: str
+    ko: str
+    holds: Callable[[Case, Any], dict[str, str] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Mistake:
+    """A classic wrong implementation, with a stable id and its explanation."""
+
+    id: str
+    function: str
+    impl: Callable[..., Any]
+    en: str
+    ko: str
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """One student function: its reference, inputs and rules."""
+
+    name: str
+    reference: Callable[..., Any]
+    inputs: Cases
+    """The widest valid inputs for one dtype (both dtypes are always checked)."""
+    edge_cases: Mapping[str, Cases] = field(default_factory=dict)
+    """Named inputs that expose classic numerical slips (huge values, -inf, empty rows)."""
+    invalid: Mapping[str, st.SearchStrategy[Case]] = field(default_factory=dict)
+    """Named inputs the spec says must raise ValueError."""
+    properties: Sequence[Property] = ()
+    differentiable: bool = True
+    """Whether gradients through the float inputs must agree with the reference's."""
+    float_dtypes: Sequence[torch.dtype] = (torch.float32, torch.float64)
+    tolerance_scale: float = 1.0
+
+    @property
+    def parameters(self) -> list[inspect.Parameter]:
+        return list(inspect.signature(self.reference).parameters.values())
+
+    def split(self, case: Case) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Positional arguments for parameters without a default, keywords for the rest."""
+        args, kwargs = [], {}
+        for p in self.parameters:
+            if p.name not in case:
+                continue
+            if p.default is inspect.Parameter.empty:
+                args.append(case[p.name])
+            else:
+                kwargs[p.name] = case[p.name]
+        return tuple(args), kwargs
+
+
+@dataclass(frozen=True, slots=True)
+class Exercise:
+    id: str
+    functions: Sequence[Function]
+    mistakes: Sequence[Mistake] = ()
+    forbidden: tuple[str, ...] = ()
+    """Substrings of built-in names the submission must not reach (e.g. ``softmax``)."""
+    examples: int = 25
+    """Hypothesis examples per check."""
+
+    def function(self, name: str) -> Function:
+        return next(f for f in self.functions if f.name == name)
+
+    def mistake(self, ident: str) -> Mistake:
+        return next(m for m in self.mistakes if m.id == ident)
+
+    def references(self) -> dict[str, Callable[..., Any]]:
+        return {f.name: f.reference for f in self.functions}
+
+
+def load_spec(path: Path, exercise_id: str) -> Exercise:
+    """Import a spec file (trusted course code) and return its ``EXERCISE``."""
+    if not path.is_file():
+        raise CourseConfigError(f"{exercise_id}: spec file not found", where=str(path))
+    package = _solutions_package(path.parent)
+    name = f"{package.__name__}.{path.stem}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            del sys.modules[name]
+            raise CourseConfigError(f"{exercise_id}: spec does not import: "
+                                    f"{type(exc).__name__}: {exc}", where=str(path)) from None
+    exercise = getattr(sys.modules[name], "EXERCISE", None)
+    if not isinstance(exercise, Exercise) or exercise.id != exercise_id:
+        raise CourseConfigError(f"must define EXERCISE = Exercise(id={exercise_id!r}, ...)",
+                                where=str(path))
+    return exercise
+
+
+def _solutions_package(folder: Path) -> ModuleType:
+    """The solutions folder as a package, so specs can import references relatively."""
+    name = "course_solutions"
+    module = sys.modules.get(name)
+    if module is not None and list(getattr(module, "__path__", [])) == [str(folder)]:
+        return module
+    for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+        del sys.modules[key]
+    module = ModuleType(name)
+    module.__path__ = [str(folder)]
+    sys.modules[name] = module
+    return module

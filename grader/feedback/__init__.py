@@ -1,0 +1,1 @@
+"""Views of the same result data: terminal (rich), Gradescope results.json, Markdown."""

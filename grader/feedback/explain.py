@@ -1,0 +1,74 @@
+"""A failure in words: the pieces every renderer shows, in one language.
+
+Trusted side. Terminal, Markdown and results.json all show the same
+``Explanation``; only the layout differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.feedback.messages import FAILURES, LABELS, TITLES, text
+from grader.results import CheckResult, Failure, Kind, Mismatch
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    message: str
+    mismatch: str = ""
+    snippet: str = ""
+    mistake: str = ""
+    output: str = ""
+
+
+def check_title(check: CheckResult, lang: str) -> str:
+    title = text(TITLES, check.kind, lang)
+    variant = f" ({check.variant})" if check.variant else ""
+    return f"{check.function}: {title}{variant}"
+
+
+def _where(where: str, lang: str) -> str:
+    if lang == "ko":
+        if where.startswith("gradient of "):
+            return f"{where.removeprefix('gradient of ')}의 기울기"
+        return where.replace("output", "출력", 1)
+    return where.replace("output", "the output", 1) if where.startswith("output") else where
+
+
+def _number(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def describe_mismatch(m: Mismatch, lang: str) -> str:
+    return text(LABELS, "mismatch", lang, mismatched=m.mismatched, total=m.total,
+                max_abs=_number(m.max_abs_diff), max_rel=_number(m.max_rel_diff),
+                atol=_number(m.atol), rtol=_number(m.rtol), index=list(m.index),
+                obtained=_number(m.obtained), expected=_number(m.expected))
+
+
+def explain(failure: Failure, lang: str) -> Explanation:
+    detail = dict(failure.detail)
+    if "where" in detail:
+        detail["where"] = _where(detail["where"], lang)
+    if failure.kind is Kind.NO_VALUE_ERROR:
+        raised = detail.get("raised")
+        detail["raised"] = (text(LABELS, "raised-instead", lang, raised=raised) if raised
+                            else text(LABELS, "returned-normally", lang))
+    if failure.kind is Kind.RAISED and not detail.get("line"):
+        detail["line"] = "?"
+    message = text(FAILURES, failure.kind.value, lang, **detail)
+    snippet = ""
+    if failure.inputs:
+        lines = [f"{name} = {source}" for name, source in failure.inputs]
+        snippet = "\n".join(["import torch", *lines, failure.call])
+    mistake = ""
+    if failure.suspected_mistake:
+        explained = detail.get(f"mistake_{lang}") or detail.get("mistake_en", "")
+        mistake = f"[{failure.suspected_mistake}] {explained}".strip()
+    return Explanation(
+        message=message,
+        mismatch=describe_mismatch(failure.mismatch, lang) if failure.mismatch else "",
+        snippet=snippet,
+        mistake=mistake,
+        output=failure.output.strip(),
+    )

@@ -1,0 +1,198 @@
+"""The message catalog: every failure kind, check title and label in English and Korean.
+
+Trusted side. Checks never build sentences; renderers look them up here and
+fill them from ``Failure.detail``. A test checks both languages are complete.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+from typing import Any
+
+LANGUAGES = ("en", "ko")
+
+FAILURES: dict[str, dict[str, str]] = {
+    "missing-file": {
+        "en": "The file {file} does not exist. Create it from the stub in exercises/.",
+        "ko": "{file} 파일이 없습니다. exercises/ 폴더의 스텁 파일에서 시작하세요.",
+    },
+    "unsafe-file": {
+        "en": "{file} cannot be graded: {reason}.",
+        "ko": "{file} 파일은 채점할 수 없습니다: {reason}.",
+    },
+    "syntax-error": {
+        "en": "{file}, line {line}: {type}: {message}. Fix the syntax, then grade again.",
+        "ko": "{file} {line}번째 줄: {type}: {message}. 문법 오류를 고친 뒤 다시 채점하세요.",
+    },
+    "import-error": {
+        "en": "{file} could not be imported: {type} at line {line}: {message}.",
+        "ko": "{file} 파일을 import할 수 없습니다: {line}번째 줄에서 {type}: {message}.",
+    },
+    "missing-function": {
+        "en": "Your file defines no function named {function}. Keep the stub's name and signature.",
+        "ko": "파일에 {function} 함수가 없습니다. 스텁의 함수 이름과 시그니처를 그대로 유지하세요.",
+    },
+    "not-implemented": {
+        "en": "Not implemented yet: the function still raises NotImplementedError.",
+        "ko": "아직 구현되지 않았습니다: 함수가 여전히 NotImplementedError를 발생시킵니다.",
+    },
+    "raised": {
+        "en": "Your function raised {type} (line {line}): {message}",
+        "ko": "함수에서 {type} 예외가 발생했습니다 ({line}번째 줄): {message}",
+    },
+    "timeout": {
+        "en": "Time limit: your code did not answer in time. Look for an endless loop.",
+        "ko": "시간 제한 초과: 제한 시간 안에 답하지 않았습니다. 끝나지 않는 반복문이 있는지 확인하세요.",
+    },
+    "crashed": {
+        "en": "Your code's process ended during the call ({detail}). Do not call exit() or os._exit().",
+        "ko": "호출 도중 프로세스가 종료되었습니다 ({detail}). exit()나 os._exit()를 호출하지 마세요.",
+    },
+    "memory-limit": {
+        "en": "Memory limit: your code tried to use more memory than allowed.",
+        "ko": "메모리 제한 초과: 허용된 것보다 많은 메모리를 사용하려 했습니다.",
+    },
+    "output-limit": {
+        "en": "Output limit: your code printed too much ({detail}). Remove debugging prints.",
+        "ko": "출력 제한 초과: 너무 많이 출력했습니다 ({detail}). 디버깅용 print를 지우세요.",
+    },
+    "malformed": {
+        "en": "Your code's process sent something that is not a valid answer ({detail}).",
+        "ko": "프로세스가 올바르지 않은 응답을 보냈습니다 ({detail}).",
+    },
+    "gave-up": {
+        "en": "Not run: your code's process failed too often in earlier checks.",
+        "ko": "실행하지 않음: 앞선 검사에서 프로세스가 너무 자주 실패했습니다.",
+    },
+    "not-a-tensor": {
+        "en": "{where} should be a torch.Tensor, but it is a {type}.",
+        "ko": "{where}은(는) torch.Tensor여야 하지만 {type}입니다.",
+    },
+    "tensor-subclass": {
+        "en": "{where} is a {type}, a subclass of torch.Tensor. Return a plain torch.Tensor.",
+        "ko": "{where}은(는) torch.Tensor의 하위 클래스 {type}입니다. 일반 torch.Tensor를 반환하세요.",
+    },
+    "wrong-structure": {
+        "en": "{where}: expected {expected}, got {obtained}.",
+        "ko": "{where}: {expected}을(를) 기대했지만 {obtained}을(를) 받았습니다.",
+    },
+    "wrong-dtype": {
+        "en": "{where} has dtype {obtained}, expected {expected}. Outputs keep the input's dtype.",
+        "ko": "{where}의 dtype이 {obtained}입니다. {expected}이어야 합니다. "
+              "출력은 입력의 dtype을 유지해야 합니다.",
+    },
+    "wrong-shape": {
+        "en": "{where} has shape {obtained}, expected {expected}.",
+        "ko": "{where}의 shape이 {obtained}입니다. {expected}이어야 합니다.",
+    },
+    "wrong-device": {
+        "en": "{where} is on device {obtained}, expected {expected}.",
+        "ko": "{where}이(가) {obtained} 장치에 있습니다. {expected} 장치에 있어야 합니다.",
+    },
+    "wrong-value": {
+        "en": "{where} differs from the expected values.",
+        "ko": "{where}의 값이 정답과 다릅니다.",
+    },
+    "non-finite": {
+        "en": "{where} contains inf or NaN where a finite value was expected. "
+              "Look for exp() of large numbers, a division by zero or log(0).",
+        "ko": "{where}에 유한한 값 대신 inf 또는 NaN이 있습니다. "
+              "큰 수의 exp(), 0으로 나누기, log(0)을 확인하세요.",
+    },
+    "out-of-range": {
+        "en": "The output breaks a rule: {rule_en}. {found}",
+        "ko": "출력이 규칙을 어깁니다: {rule_ko}. {found}",
+    },
+    "modified-input": {
+        "en": "Your function changed its input {argument} in place. "
+              "Use out-of-place operations (x = x + y, not x += y or x.add_(y)).",
+        "ko": "함수가 입력 {argument}을(를) 제자리(in-place)에서 바꿨습니다. "
+              "x += y나 x.add_(y) 대신 x = x + y처럼 새 텐서를 만드세요.",
+    },
+    "not-differentiable": {
+        "en": "Autograd cannot differentiate your output with respect to the inputs. "
+              "Avoid .detach(), .numpy(), .item(), torch.no_grad() and rebuilding tensors from lists.",
+        "ko": "autograd가 출력을 입력에 대해 미분할 수 없습니다. "
+              ".detach(), .numpy(), .item(), torch.no_grad(), 리스트에서 텐서를 다시 만드는 것을 피하세요.",
+    },
+    "wrong-gradient": {
+        "en": "The gradient with respect to {argument} differs from the reference's.",
+        "ko": "{argument}에 대한 기울기(gradient)가 정답과 다릅니다.",
+    },
+    "no-value-error": {
+        "en": "Expected ValueError for invalid input ({case}), but {raised}.",
+        "ko": "잘못된 입력({case})에는 ValueError가 발생해야 하지만 {raised}.",
+    },
+    "forbidden-call": {
+        "en": "Uses a built-in this exercise asks you to write yourself: {calls}.",
+        "ko": "이 과제에서 직접 구현해야 하는 내장 함수를 사용했습니다: {calls}.",
+    },
+    "inconsistent": {
+        "en": "Your function gave different results for the same input on different calls.",
+        "ko": "같은 입력에 대해 호출할 때마다 다른 결과를 냈습니다.",
+    },
+    "grader-error": {
+        "en": "The grader could not run this check ({type}: {message}). Please tell your instructor.",
+        "ko": "채점기가 이 검사를 실행하지 못했습니다 ({type}: {message}). 담당 교수자에게 알려주세요.",
+    },
+}
+
+TITLES: dict[str, dict[str, str]] = {
+    "matches-reference": {"en": "matches the reference", "ko": "정답과 일치"},
+    "keeps-inputs": {"en": "leaves its inputs unchanged", "ko": "입력을 바꾸지 않음"},
+    "gradients-match": {"en": "gradients match the reference", "ko": "기울기가 정답과 일치"},
+    "raises-value-error": {"en": "raises ValueError", "ko": "ValueError 발생"},
+    "holds": {"en": "obeys a rule", "ko": "규칙을 지킴"},
+    "no-forbidden-calls": {"en": "uses no forbidden built-in", "ko": "금지된 내장 함수를 쓰지 않음"},
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "score": {"en": "Score", "ko": "점수"},
+    "check": {"en": "Check", "ko": "검사"},
+    "points": {"en": "Points", "ko": "배점"},
+    "examples": {"en": "Inputs tried", "ko": "시도한 입력 수"},
+    "passed": {"en": "passed", "ko": "통과"},
+    "failed": {"en": "failed", "ko": "실패"},
+    "error": {"en": "error", "ko": "오류"},
+    "not-run": {"en": "not run", "ko": "실행 안 됨"},
+    "input": {"en": "Smallest failing input", "ko": "실패하는 가장 작은 입력"},
+    "mistake": {"en": "This looks like a known mistake", "ko": "흔한 실수와 같은 결과입니다"},
+    "output": {"en": "Your code printed", "ko": "코드가 출력한 내용"},
+    "all-passed": {"en": "All checks passed.", "ko": "모든 검사를 통과했습니다."},
+    "some-failed": {"en": "{failed} of {total} checks failed.", "ko": "검사 {total}개 중 {failed}개 실패."},
+    "not-run-because": {"en": "No check could run:", "ko": "검사를 실행할 수 없었습니다:"},
+    "returned-normally": {"en": "it returned normally", "ko": "정상적으로 값을 반환했습니다"},
+    "raised-instead": {"en": "it raised {raised}", "ko": "{raised}이(가) 발생했습니다"},
+    "mismatch": {
+        "en": "{mismatched} / {total} elements differ; max absolute difference {max_abs}, "
+              "max relative {max_rel} (tolerance atol={atol}, rtol={rtol}).\n"
+              "Worst at index {index}: got {obtained}, expected {expected}.",
+        "ko": "원소 {total}개 중 {mismatched}개가 다릅니다. 최대 절대 오차 {max_abs}, "
+              "최대 상대 오차 {max_rel} (허용 오차 atol={atol}, rtol={rtol}).\n"
+              "가장 큰 차이는 인덱스 {index}: 결과 {obtained}, 기대값 {expected}.",
+    },
+    "output-word": {"en": "the output", "ko": "출력"},
+}
+
+
+def default_language() -> str:
+    """Korean when the locale says so (LANG=ko_KR.UTF-8 ...), else English."""
+    for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(key, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    code = (locale.getlocale()[0] or "").lower()
+    return "ko" if code.startswith("ko") else "en"
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def text(table: dict[str, dict[str, str]], key: str, lang: str, **values: Any) -> str:
+    """Look up ``key`` in ``lang`` and fill it; unknown placeholders read '?'."""
+    entry = table.get(key, {})
+    template = entry.get(lang) or entry.get("en") or key
+    return template.format_map(_Blank(values))

@@ -1,0 +1,100 @@
+"""The terminal view: a summary table of the checks, then one panel per failure.
+
+Trusted side. Everything the student's code produced (messages, printed
+output) goes into ``rich.text.Text`` objects, never into markup, so it cannot
+inject styles or escape sequences.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from grader.feedback.explain import check_title, explain
+from grader.feedback.messages import LABELS, text
+from grader.results import CheckResult, ExerciseResult, Failure, Status
+
+if TYPE_CHECKING:
+    from grader.validation import ExerciseValidation
+
+
+MARKS = {Status.PASSED: ("✓", "green"), Status.FAILED: ("✗", "red"), Status.ERROR: ("!", "yellow")}
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def summary_table(result: ExerciseResult, lang: str) -> Table:
+    table = Table(show_edge=False, expand=False, pad_edge=False)
+    table.add_column(text(LABELS, "check", lang))
+    table.add_column(text(LABELS, "points", lang), justify="right")
+    table.add_column(text(LABELS, "examples", lang), justify="right")
+    for check in result.checks:
+        mark, style = MARKS[check.status]
+        name = Text.assemble((mark + " ", style), check_title(check, lang))
+        ran = str(check.examples) if check.examples else text(LABELS, "not-run", lang)
+        table.add_row(name, f"{_points(check.score)}/{_points(check.max_score)}", ran)
+    return table
+
+
+def failure_body(failure: Failure, lang: str, verbose: bool = False) -> RenderableType:
+    explained = explain(failure, lang)
+    parts: list[RenderableType] = [Text(explained.message)]
+    if explained.mismatch:
+        parts.append(Text(explained.mismatch))
+    if explained.mistake:
+        parts.append(Text.assemble((text(LABELS, "mistake", lang) + ": ", "bold yellow"), explained.mistake))
+    if explained.snippet:
+        parts.append(Text(text(LABELS, "input", lang) + ":", style="bold"))
+        parts.append(Syntax(explained.snippet, "python", theme="ansi_dark", word_wrap=True))
+    if explained.output and (verbose or not explained.snippet):
+        parts.append(Text(text(LABELS, "output", lang) + ":", style="bold"))
+        parts.append(Text(explained.output[-1500:]))
+    return Group(*parts)
+
+
+def failure_panel(check: CheckResult, lang: str, verbose: bool = False) -> Panel:
+    assert check.failure is not None
+    return Panel(failure_body(check.failure, lang, verbose),
+                 title=Text("✗ " + check_title(check, lang)), title_align="left", border_style="red")
+
+
+def render_exercise(result: ExerciseResult, console: Console, lang: str, verbose: bool = False) -> None:
+    heading = Text.assemble((f"{result.exercise} ", "bold"), (result.title, "bold cyan"), f"  {result.file}")
+    console.print(heading)
+    if result.problem is not None:
+        console.print(Panel(failure_body(result.problem, lang, verbose=True),
+                            title=Text(text(LABELS, "not-run-because", lang)), title_align="left",
+                            border_style="red"))
+    console.print(summary_table(result, lang))
+    for check in result.checks:
+        if check.failure is not None:
+            console.print(failure_panel(check, lang, verbose))
+    failed = sum(c.status is not Status.PASSED for c in result.checks)
+    verdict = (text(LABELS, "all-passed", lang) if result.passed
+               else text(LABELS, "some-failed", lang, failed=failed, total=len(result.checks)))
+    style = "bold green" if result.passed else "bold red"
+    console.print(Text.assemble((f"{text(LABELS, 'score', lang)}: {_points(result.score)} / "
+                                 f"{_points(result.max_score)}  ", "bold"), (verdict, style),
+                                f"  ({result.seconds:.1f} s)"))
+
+
+def render_validation(item: ExerciseValidation, console: Console) -> None:
+    mark = Text("✓ ", "green") if item.ok else Text("✗ ", "red")
+    caught = f"{len(item.mistakes_caught)}/{len(item.mistakes_caught) + len(item.mistakes_missed)}"
+    console.print(Text.assemble(mark, (item.exercise, "bold"),
+                                f"  reference ok: {not item.reference_failures}"
+                                f"  stub not implemented: {not item.stub_problems}"
+                                f"  mistakes caught: {caught}"))
+    for label, names in (("reference fails", item.reference_failures),
+                         ("stub does not fail with not-implemented", item.stub_problems),
+                         ("mistake passes every check", item.mistakes_missed),
+                         ("mistake diagnosed as another", item.misdiagnosed)):
+        for name in names:
+            console.print(Text(f"    {label}: {name}", style="yellow"))

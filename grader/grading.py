@@ -1,0 +1,77 @@
+"""grade_file(): the one module that wires course, submission, sandbox, checks and results.
+
+Trusted side. The student's process is started first, so that it imports
+torch while this process loads the exercise spec (which imports torch too).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from grader.course import Course, ExerciseEntry
+from grader.results import CheckResult, ExerciseResult, Failure, Kind
+from grader.sandbox.runner import Hello, LocalRunner, SandboxRunner, WorkerGone
+from grader.submission import Submission
+
+
+def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *,
+               student: str = "", on_check: Callable[[CheckResult], None] | None = None) -> ExerciseResult:
+    """Grade one student file for one exercise in a fresh, limited process."""
+    start = time.monotonic()
+    submission = Submission(entry.id, path or course.student_file(entry), student)
+    problem = submission.problem()
+    runner = None
+    if problem is None:
+        runner = SandboxRunner(submission.path, entry.module, entry.limits)
+    try:
+        exercise = _spec(course, entry)  # loads while the student's process starts
+        from grader.checks.engine import gone_failure, grade_checks, not_run
+
+        if runner is not None:
+            try:
+                problem = _import_problem(runner.hello(), submission.path)
+            except WorkerGone as gone:
+                problem = gone_failure(gone)
+        if problem is not None:
+            checks = not_run(exercise, entry.points)
+        else:
+            checks = grade_checks(exercise, runner, entry.points, on_check)
+    finally:
+        if runner is not None:
+            runner.close()
+    return ExerciseResult(exercise=entry.id, title=entry.title, file=str(submission.path),
+                          checks=tuple(checks), seconds=round(time.monotonic() - start, 3),
+                          problem=problem, student=student)
+
+
+def grade_reference(course: Course, entry: ExerciseEntry,
+                    functions: dict[str, Callable[..., object]] | None = None) -> ExerciseResult:
+    """Grade trusted functions (the reference, or one with a known mistake) in-process."""
+    from grader.checks.engine import grade_checks
+
+    start = time.monotonic()
+    exercise = _spec(course, entry)
+    runner = LocalRunner(functions or exercise.references())
+    checks = grade_checks(exercise, runner, entry.points)
+    return ExerciseResult(exercise=entry.id, title=entry.title, file="<reference>",
+                          checks=tuple(checks), seconds=round(time.monotonic() - start, 3))
+
+
+def _spec(course: Course, entry: ExerciseEntry):  # type: ignore[no-untyped-def]
+    from grader.exercise import load_spec
+
+    return load_spec(course.spec_file(entry), entry.id)
+
+
+def _import_problem(hello: Hello, path: Path) -> Failure | None:
+    if hello.ok:
+        return None
+    error = hello.error
+    if error is None:
+        return Failure(Kind.IMPORT_ERROR, {"file": path.name, "line": "", "type": "", "message": ""})
+    syntax = error.type in ("SyntaxError", "IndentationError", "TabError")
+    kind = Kind.SYNTAX_ERROR if syntax else Kind.IMPORT_ERROR
+    return Failure(kind, {"file": path.name, "line": str(error.line or ""), "type": error.type,
+                          "message": error.message})

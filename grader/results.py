@@ -1,0 +1,126 @@
+"""What grading found, as data: statuses, failures, check and exercise results.
+
+Trusted side. Nothing here builds a sentence: ``feedback/`` renders these
+objects for the terminal, for Gradescope's results.json and for Markdown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Status(Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # the grader itself could not run the check (a course bug)
+
+
+class Kind(Enum):
+    """Why a check failed; each has an English and a Korean message."""
+
+    MISSING_FILE = "missing-file"
+    UNSAFE_FILE = "unsafe-file"
+    IMPORT_ERROR = "import-error"
+    SYNTAX_ERROR = "syntax-error"
+    MISSING_FUNCTION = "missing-function"
+    NOT_IMPLEMENTED = "not-implemented"
+    RAISED = "raised"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    MEMORY_LIMIT = "memory-limit"
+    OUTPUT_LIMIT = "output-limit"
+    MALFORMED = "malformed"
+    GAVE_UP = "gave-up"
+    NOT_A_TENSOR = "not-a-tensor"
+    TENSOR_SUBCLASS = "tensor-subclass"
+    WRONG_STRUCTURE = "wrong-structure"
+    WRONG_DTYPE = "wrong-dtype"
+    WRONG_SHAPE = "wrong-shape"
+    WRONG_DEVICE = "wrong-device"
+    WRONG_VALUE = "wrong-value"
+    NON_FINITE = "non-finite"
+    OUT_OF_RANGE = "out-of-range"
+    MODIFIED_INPUT = "modified-input"
+    NOT_DIFFERENTIABLE = "not-differentiable"
+    WRONG_GRADIENT = "wrong-gradient"
+    NO_VALUE_ERROR = "no-value-error"
+    FORBIDDEN_CALL = "forbidden-call"
+    INCONSISTENT = "inconsistent"
+    GRADER_ERROR = "grader-error"
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """The numbers pytest.approx prints, kept as numbers."""
+
+    index: tuple[int, ...]
+    """The worst element: where obtained and expected differ most."""
+    obtained: float
+    expected: float
+    max_abs_diff: float
+    max_rel_diff: float
+    mismatched: int
+    """How many elements are off ..."""
+    total: int
+    """... out of how many."""
+    atol: float
+    rtol: float
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failed check: what went wrong, on which (shrunk) input."""
+
+    kind: Kind
+    detail: dict[str, str] = field(default_factory=dict)
+    """Values for the message template (types, shapes, names), already as text."""
+    call: str = ""
+    """The call as Python source, e.g. ``forget_gate(h_prev, x_t, W_f, b_f)``."""
+    inputs: tuple[tuple[str, str], ...] = ()
+    """(name, Python literal) for each argument of the shrunk input."""
+    mismatch: Mismatch | None = None
+    output: str = ""
+    """What the student's code printed, trimmed (shown escaped)."""
+    suspected_mistake: str | None = None
+    """The id of the known mistake that reproduces the student's output."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    name: str
+    """Stable English name, e.g. ``forget_gate: matches the reference (float32)``."""
+    kind: str
+    """The check's kind (``matches-reference``, ...): the key of its localized title."""
+    function: str
+    variant: str
+    status: Status
+    score: float
+    max_score: float
+    examples: int = 0
+    """How many inputs were tried."""
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseResult:
+    exercise: str
+    title: str
+    file: str
+    checks: tuple[CheckResult, ...]
+    seconds: float
+    problem: Failure | None = None
+    """Set when the file could not be run at all (missing, syntax error...)."""
+    student: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 6)
+
+    @property
+    def passed(self) -> bool:
+        return self.problem is None and all(c.status is Status.PASSED for c in self.checks)

@@ -1,0 +1,363 @@
+"""The trusted parent of the student's process: start, limit, talk, kill.
+
+Trusted side. ``StudentProcess`` is one fresh interpreter running ``worker.py``
+on one student file; ``SandboxRunner`` hands calls to it, restarts it (a few
+times, within the exercise's time budget) after a crash or a time-out, and
+turns every way it can fail into ``WorkerGone`` with a reason, never a crash
+of the grader. ``LocalRunner`` evaluates trusted Python functions (references,
+known mistakes) through the same wire format, for ``grade validate``.
+
+This module imports torch only when the first message is encoded, so that the
+student's process (which imports torch too) starts while the grader loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from grader.course import Limits
+
+WORKER = Path(__file__).with_name("worker.py")
+START_SECONDS = 60.0  # importing torch on a loaded 2-core machine can take a while
+KEEP_OUTPUT = 8 << 10  # bytes of the student's output kept for feedback
+MAX_RESTARTS = 2
+
+
+class WorkerGone(BaseException):  # noqa: N818 - BaseException so hypothesis stops at once
+    """The student's process is gone or unusable; the current check cannot go on.
+
+    It derives from BaseException on purpose: hypothesis then stops at once
+    instead of shrinking an input against a process that no longer exists.
+    """
+
+    def __init__(self, reason: str, detail: str = "", output: str = "") -> None:
+        super().__init__(reason, detail)
+        self.reason = reason  # timeout | crashed | output-limit | memory-limit | malformed | gave-up
+        self.detail = detail
+        self.output = output
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call of a student function, as the grader asks for it."""
+
+    function: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    cotangents: list[Any] | None = None
+    """When given, the reply carries d(sum(outputs · cotangents))/d(inputs)."""
+    echo_inputs: bool = False
+    """When set, the reply carries the inputs as they are after the call."""
+    forbidden: tuple[str, ...] = ()
+    """Substrings of built-in function names that must not be reached."""
+
+
+@dataclass(frozen=True, slots=True)
+class StudentError:
+    """An exception raised by student code, as data."""
+
+    type: str
+    message: str
+    line: int | None = None
+    is_value_error: bool = False
+    not_implemented: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What came back for one call, rebuilt as plain tensors."""
+
+    ok: bool
+    result: Any = None
+    error: StudentError | None = None
+    stage: str = "call"
+    forbidden_calls: tuple[str, ...] = ()
+    inputs_after: Any = None
+    versions_changed: tuple[int, ...] = ()
+    grads: list[Any] | None = None
+    not_differentiable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """The student's process is up: the file imported, or why it did not."""
+
+    ok: bool
+    callables: tuple[str, ...] = ()
+    error: StudentError | None = None
+
+
+def _error(data: Any) -> StudentError:
+    if not isinstance(data, dict):
+        return StudentError("ProtocolError", "malformed error report")
+    line = data.get("line")
+    return StudentError(
+        type=str(data.get("type", "Exception"))[:100],
+        message=str(data.get("message", ""))[:2000],
+        line=line if isinstance(line, int) and not isinstance(line, bool) else None,
+        is_value_error=data.get("is_value_error") is True,
+        not_implemented=data.get("not_implemented") is True,
+    )
+
+
+class _CappedReader(threading.Thread):
+    """Drains one output pipe, keeps the start, and trips past the limit."""
+
+    def __init__(self, stream: Any, limit: int, on_limit: Callable[[], None]) -> None:
+        super().__init__(daemon=True)
+        self.stream, self.limit, self.on_limit = stream, limit, on_limit
+        self.kept = bytearray()
+        self.total = 0
+        self.tripped = False
+
+    def run(self) -> None:
+        while chunk := self.stream.read1(65536) if hasattr(self.stream, "read1") else b"":
+            self.total += len(chunk)
+            if len(self.kept) < KEEP_OUTPUT:
+                self.kept += chunk[: KEEP_OUTPUT - len(self.kept)]
+            if self.total > self.limit and not self.tripped:
+                self.tripped = True
+                self.on_limit()
+
+    def text(self) -> str:
+        return self.kept.decode("utf-8", errors="replace")
+
+
+class StudentProcess:
+    """One fresh interpreter that has imported one student file."""
+
+    def __init__(self, student_file: Path, module: str, limits: Limits) -> None:
+        self.limits = limits
+        self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+        self.file = self.scratch / student_file.name
+        shutil.copyfile(student_file, self.file)
+        self.module = module
+        self.started = time.monotonic()
+        self.proc, self.to_child, self.from_child = self._spawn()
+        limit = limits.output_kb << 10
+        self.readers = [_CappedReader(s, limit, self.kill) for s in (self.proc.stdout, self.proc.stderr)]
+        for reader in self.readers:
+            reader.start()
+        self.hello: Hello | None = None
+        self.next_id = 0
+
+    def _spawn(self) -> tuple[subprocess.Popen[bytes], Any, int]:
+        call_r, call_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        rlimits = {
+            "RLIMIT_AS": self.limits.memory_mb << 20,
+            "RLIMIT_CPU": int(self.limits.exercise_seconds) + 1,
+            "RLIMIT_FSIZE": 16 << 20,
+            "RLIMIT_CORE": 0,
+            "RLIMIT_NOFILE": 256,
+        }
+        argv = [sys.executable, "-I", "-B", "-u", str(WORKER), str(call_r), str(reply_w),
+                str(self.file), self.module, json.dumps(rlimits)]
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
+               "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "OPENBLAS_NUM_THREADS": "1"}
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # see env notes: keep BLAS correct
+            if key in os.environ:
+                env[key] = os.environ[key]
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, pass_fds=(call_r, reply_w), cwd=self.scratch,
+                                env=env, start_new_session=True)
+        os.close(call_r)
+        os.close(reply_w)
+        return proc, os.fdopen(call_w, "wb"), reply_r
+
+    def output(self) -> str:
+        return "".join(reader.text() for reader in self.readers)
+
+    def gone(self, reason: str, detail: str = "") -> WorkerGone:
+        self.kill()
+        self.proc.wait()
+        for reader in self.readers:
+            reader.join(timeout=1)
+        if any(reader.tripped for reader in self.readers):
+            reason, detail = "output-limit", f"printed more than {self.limits.output_kb} KiB"
+        elif reason == "crashed":
+            detail = _exit_detail(self.proc.returncode)
+        return WorkerGone(reason, detail, self.output())
+
+    def receive(self, deadline: float) -> dict[str, Any] | tuple[dict[str, Any], list[bytes]]:
+        from grader.sandbox import protocol
+
+        try:
+            return protocol.read_frame(self.from_child, deadline)
+        except protocol.Timeout:
+            raise self.gone("timeout") from None
+        except (EOFError, OSError):
+            raise self.gone("crashed") from None
+        except protocol.ProtocolError as exc:
+            raise self.gone("malformed", str(exc)) from None
+
+    def wait_hello(self, deadline: float) -> Hello:
+        if self.hello is None:
+            header, _ = self.receive(min(deadline, self.started + START_SECONDS))
+            if header.get("op") != "hello":
+                raise self.gone("malformed", "no greeting")
+            names = header.get("callables") or []
+            self.hello = Hello(ok=header.get("ok") is True,
+                               callables=tuple(str(n) for n in names if isinstance(n, str)),
+                               error=_error(header["error"]) if "error" in header else None)
+        return self.hello
+
+    def call(self, call: Call, deadline: float) -> Reply:
+        from grader.sandbox import protocol
+
+        self.next_id += 1
+        header, buffers = _call_frame(call, self.next_id)
+        try:
+            self.to_child.write(protocol.pack(header, buffers))
+            self.to_child.flush()
+        except (BrokenPipeError, OSError):
+            raise self.gone("crashed") from None
+        reply, payload = self.receive(deadline)
+        if reply.get("op") != "reply" or reply.get("id") != self.next_id:
+            raise self.gone("malformed", "a reply that does not answer the call")
+        try:
+            return _reply(reply, payload)
+        except protocol.ProtocolError as exc:
+            raise self.gone("malformed", str(exc)) from None
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self) -> None:
+        self.kill()
+        self.proc.wait()
+        for stream in (self.to_child,):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        os.close(self.from_child)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _call_frame(call: Call, ident: int) -> tuple[dict[str, Any], list[bytes]]:
+    from grader.sandbox import protocol
+
+    buffers: list[bytes] = []
+    header = {
+        "op": "call", "id": ident, "function": call.function,
+        "args": protocol.encode(tuple(call.args), buffers),
+        "kwargs": protocol.encode(dict(call.kwargs), buffers),
+        "cotangents": None if call.cotangents is None else protocol.encode(call.cotangents, buffers),
+        "echo_inputs": call.echo_inputs, "forbidden": list(call.forbidden),
+    }
+    return header, buffers
+
+
+def _reply(header: dict[str, Any], payload: list[bytes]) -> Reply:
+    from grader.sandbox import protocol
+
+    def get(key: str) -> Any:
+        value = header.get(key)
+        return None if value is None else protocol.decode(value, payload, strict=True)
+
+    forbidden = header.get("forbidden_calls") or []
+    changed = header.get("versions_changed") or []
+    if not header.get("ok"):
+        return Reply(ok=False, error=_error(header.get("error")), stage=str(header.get("stage", "call")),
+                     forbidden_calls=tuple(str(f)[:100] for f in forbidden))
+    grads = get("grads")
+    return Reply(
+        ok=True, result=get("result"), forbidden_calls=tuple(str(f)[:100] for f in forbidden),
+        inputs_after=get("inputs_after"),
+        versions_changed=tuple(i for i in changed if isinstance(i, int)),
+        grads=list(grads) if isinstance(grads, list) else None,
+        not_differentiable=header.get("not_differentiable") is True,
+    )
+
+
+def _exit_detail(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        return f"killed by signal {name}"
+    return f"exited with status {code}"
+
+
+class SandboxRunner:
+    """Calls student functions in a fresh process, within the exercise's limits."""
+
+    def __init__(self, student_file: Path, module: str, limits: Limits) -> None:
+        self.student_file, self.module, self.limits = student_file, module, limits
+        self.deadline = time.monotonic() + limits.exercise_seconds
+        self.restarts = 0
+        self.process: StudentProcess | None = StudentProcess(student_file, module, limits)
+
+    def hello(self) -> Hello:
+        return self._live().wait_hello(self.deadline)
+
+    def _live(self) -> StudentProcess:
+        if self.process is None:
+            if self.restarts >= MAX_RESTARTS or time.monotonic() > self.deadline - 5:
+                raise WorkerGone("gave-up", "the submission's process failed too often")
+            self.restarts += 1
+            self.process = StudentProcess(self.student_file, self.module, self.limits)
+        return self.process
+
+    def call(self, call: Call) -> Reply:
+        process = self._live()
+        try:
+            process.wait_hello(self.deadline)
+            deadline = min(self.deadline, time.monotonic() + self.limits.call_seconds)
+            return process.call(call, deadline)
+        except WorkerGone:
+            process.close()
+            self.process = None
+            raise
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.close()
+            self.process = None
+
+
+class LocalRunner:
+    """Runs trusted functions in this process through the worker's own code path.
+
+    Used for references and known mistakes only (``grade validate`` and the
+    diagnosis of a failure), never for student code: the same ``Worker.call``
+    and the same wire format, so a reference is judged exactly as a student is.
+    """
+
+    def __init__(self, functions: Mapping[str, Callable[..., Any]]) -> None:
+        from grader.sandbox import protocol, worker
+
+        self.functions = functions
+        self.worker = worker.Worker(protocol, "<reference>", "reference")
+        self.worker.module = SimpleNamespace(**functions)
+
+    def hello(self) -> Hello:
+        return Hello(ok=True, callables=tuple(self.functions))
+
+    def call(self, call: Call) -> Reply:
+
+        # Trusted code needs no forbidden-call watch, and its modes would outlive the call here.
+        header, buffers = _call_frame(replace(call, forbidden=()), 0)
+        reply, out = self.worker.call(json.loads(json.dumps(header)), buffers)
+        return _reply(json.loads(json.dumps(reply)), out)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,1 @@
+"""Reference solutions and exercise specs. Hidden from students: never shipped in a release."""

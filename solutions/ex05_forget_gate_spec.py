@@ -1,0 +1,70 @@
+"""exercise-05 forget-gate: inputs, reference, rules and known mistakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks.strategies import sizes, tensors
+from grader.exercise import Exercise, Function, Mistake, Property
+
+from .ex05_forget_gate import forget_gate, gate_preactivation
+
+
+@st.composite
+def gate_inputs(draw: st.DrawFn, dtype: torch.dtype, scale: float = 1.0) -> dict[str, Any]:
+    B, H, I = draw(sizes(1, 3)), draw(sizes(1, 4)), draw(sizes(1, 4))
+    return {
+        "h_prev": draw(tensors((B, H), dtype)),
+        "x_t": draw(tensors((B, I), dtype, scale=scale)),
+        "W_f": draw(tensors((H, H + I), dtype)),
+        "b_f": draw(tensors((H,), dtype)),
+    }
+
+
+def between_0_and_1(case: dict[str, Any], out: torch.Tensor) -> dict[str, str] | None:
+    # σ saturates to exactly 0 or 1 in floating point, so the closed interval is checked.
+    bad = (out < 0) | (out > 1) | out.isnan()
+    if not bad.any():
+        return None
+    return {"found": f"{int(bad.sum())} value(s) outside [0, 1], e.g. {out[bad][0].item():.4g}"}
+
+
+EXERCISE = Exercise(
+    id="exercise-05",
+    functions=[
+        Function(
+            name="forget_gate",
+            reference=forget_gate,
+            inputs=gate_inputs,
+            edge_cases={"large inputs": lambda dtype: gate_inputs(dtype, scale=16.0)},
+            properties=[Property("values in (0, 1)", "every gate value lies in (0, 1)",
+                                 "모든 게이트 값은 (0, 1) 범위에 있어야 합니다",
+                                 between_0_and_1)],
+        )
+    ],
+    mistakes=[
+        Mistake("concat-order", "forget_gate",
+                lambda h, x, W, b: torch.sigmoid(torch.cat([x, h], -1) @ W.T + b),
+                "x_t was concatenated before h_prev; the spec puts h_prev first.",
+                "x_t를 h_prev보다 먼저 이어 붙였습니다. 명세는 h_prev가 먼저입니다."),
+        Mistake("tanh-not-sigmoid", "forget_gate",
+                lambda h, x, W, b: torch.tanh(gate_preactivation(h, x, W, b)),
+                "tanh was used; a gate uses the sigmoid so its values lie in (0, 1).",
+                "tanh를 사용했습니다. 게이트는 (0, 1) 값을 내는 시그모이드를 씁니다."),
+        Mistake("missing-bias", "forget_gate",
+                lambda h, x, W, b: torch.sigmoid(torch.cat([h, x], -1) @ W.T),
+                "The bias b_f is missing.",
+                "편향 b_f가 빠졌습니다."),
+        Mistake("float32-output", "forget_gate",
+                lambda h, x, W, b: forget_gate(h, x, W, b).float(),
+                "The result is always float32; outputs keep the input's dtype (float64 stays float64).",
+                "결과가 항상 float32입니다. 출력은 입력의 dtype을 유지해야 합니다 (float64는 float64로)."),
+        Mistake("no-activation", "forget_gate",
+                lambda h, x, W, b: gate_preactivation(h, x, W, b),
+                "No sigmoid: the gate returns the pre-activation.",
+                "시그모이드가 빠져 활성화 전 값을 그대로 반환합니다."),
+    ],
+)
