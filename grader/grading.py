@@ -47,14 +47,15 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
 
 
 def grade_reference(course: Course, entry: ExerciseEntry,
-                    functions: dict[str, Callable[..., object]] | None = None) -> ExerciseResult:
+                    functions: dict[str, Callable[..., object]] | None = None,
+                    shrink: bool = True) -> ExerciseResult:
     """Grade trusted functions (the reference, or one with a known mistake) in-process."""
     from grader.checks.engine import grade_checks
 
     start = time.monotonic()
     exercise = _spec(course, entry)
     runner = LocalRunner(functions or exercise.references())
-    checks = grade_checks(exercise, runner, entry.points)
+    checks = grade_checks(exercise, runner, entry.points, shrink=shrink)
     return ExerciseResult(exercise=entry.id, title=entry.title, file="<reference>",
                           checks=tuple(checks), seconds=round(time.monotonic() - start, 3))
 

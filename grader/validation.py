@@ -55,15 +55,15 @@ def validate_exercise(course: Course, entry: ExerciseEntry) -> ExerciseValidatio
 
     exercise = load_spec(course.spec_file(entry), entry.id)
     reference = grade_reference(course, entry)
-    stub = grade_reference(course, entry, _stub_functions(course, entry))
+    stub = grade_reference(course, entry, _stub_functions(course, entry), shrink=False)
     stub_problems = [c.name for c in stub.checks
                      if c.status is Status.PASSED or c.failure is None
                      or c.failure.kind is not Kind.NOT_IMPLEMENTED]
     caught, missed, misdiagnosed = [], [], []
     for mistake in exercise.mistakes:
         functions = {**exercise.references(), mistake.function: mistake.impl}
-        result = grade_reference(course, entry, functions)
-        if result.passed:
+        result = grade_reference(course, entry, functions, shrink=False)
+        if not any(c.status is Status.FAILED for c in result.checks):
             missed.append(mistake.id)
             continue
         caught.append(mistake.id)

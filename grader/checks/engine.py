@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hypothesis import HealthCheck, Verbosity, given, settings
-from hypothesis.errors import Flaky, HypothesisException
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis.errors import Flaky
 
 from grader.checks.diagnose import diagnose
 from grader.checks.properties import Check, Target, standard_checks
@@ -33,21 +33,54 @@ GONE_KINDS = {
 }
 
 
-class _Stop(BaseException):  # noqa: N818 - BaseException: hypothesis must not shrink it
-    """A failure that any input shows (the function is missing or not written yet)."""
+class _Stop(BaseException):  # noqa: N818 - BaseException: hypothesis must not shrink further
+    """Stop the search now with this failure (and the input that showed it, if any)."""
 
-    def __init__(self, failure: Failure) -> None:
+    def __init__(self, failure: Failure, case: Case | None = None) -> None:
         super().__init__(failure.kind.value)
-        self.failure = failure
+        self.failure, self.case = failure, case
 
 
 UNCONDITIONAL = {Kind.NOT_IMPLEMENTED, Kind.MISSING_FUNCTION}
+"""Failures any input shows: reported at once, with no input to shrink."""
+
+SHRINK_CALLS = 150
+SHRINK_SECONDS = 3.0
+"""Shrinking stops after this many extra calls or seconds: the input is small by then,
+and a class of wrong submissions must not each spend a minute shrinking."""
 
 
 class _Found(Exception):
     def __init__(self, failure: Failure, case: Case) -> None:
         super().__init__(failure.kind.value)
         self.failure, self.case = failure, case
+
+
+class _Search:
+    """The test function hypothesis calls: it counts, remembers and bounds the shrinking."""
+
+    def __init__(self, check: Check, target: Target) -> None:
+        self.check, self.target = check, target
+        self.seen = 0
+        self.current: Case | None = None
+        self.best: _Found | None = None
+        self.shrink_start = 0.0
+
+    def __call__(self, case: Case) -> None:
+        self.seen, self.current = self.seen + 1, case
+        if self.best is not None and (self.seen - self.best_at > SHRINK_CALLS
+                                      or time.monotonic() - self.shrink_start > SHRINK_SECONDS):
+            raise _Stop(self.best.failure, self.best.case)
+        failure = self.check.verify(self.target, case)
+        if failure is None:
+            return
+        if failure.kind in UNCONDITIONAL:
+            raise _Stop(failure)
+        if self.best is None:
+            self.best_at, self.shrink_start = self.seen, time.monotonic()
+        # The shrinker only tries inputs smaller than its best, so the latest failure is the smallest.
+        self.best = _Found(failure, case)
+        raise self.best
 
 
 def gone_failure(gone: WorkerGone) -> Failure:
@@ -65,50 +98,59 @@ def describe(target: Target, case: Case, failure: Failure) -> Failure:
     return dataclasses.replace(failure, inputs=inputs, call=call)
 
 
-def run_check(check: Check, target: Target, examples: int) -> tuple[Status, int, Failure | None]:
-    """Search for an input that breaks ``check``; shrink it; explain it."""
-    seen, current = 0, None
+def run_check(check: Check, target: Target, examples: int,
+              shrink: bool = True) -> tuple[Status, int, Failure | None]:
+    """Search for an input that breaks ``check``; shrink it (unless told not to); explain it."""
+    search = _Search(check, target)
 
     def test(case: Case) -> None:
-        nonlocal seen, current
-        seen, current = seen + 1, case
-        failure = check.verify(target, case)
-        if failure is not None:
-            raise _Stop(failure) if failure.kind in UNCONDITIONAL else _Found(failure, case)
+        search(case)
 
-    search = settings(SETTINGS, max_examples=examples)(given(check.strategy)(test))
     try:
-        search()
-    except _Found as found:
-        failure = describe(target, found.case, found.failure)
-        try:
-            mistake = diagnose(target, found.case, failure)
-        except WorkerGone:
-            mistake = None
-        return Status.FAILED, seen, dataclasses.replace(failure, suspected_mistake=mistake)
-    except _Stop as stop:
-        return Status.FAILED, seen, stop.failure
+        phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
+        settings(SETTINGS, max_examples=examples, phases=phases)(given(check.strategy)(test))()
+    except (_Found, _Stop) as found:
+        if found.case is None:
+            return Status.FAILED, search.seen, found.failure
+        return Status.FAILED, search.seen, explain(target, found.case, found.failure)
     except WorkerGone as gone:
         failure = gone_failure(gone)
-        return Status.FAILED, seen, describe(target, current, failure) if current else failure
+        case = search.current
+        return Status.FAILED, search.seen, describe(target, case, failure) if case else failure
     except Flaky:
-        return Status.FAILED, seen, Failure(Kind.INCONSISTENT)
-    except (HypothesisException, Exception) as exc:  # a bug in the course or the grader
-        return Status.ERROR, seen, Failure(Kind.GRADER_ERROR, {"type": type(exc).__name__,
-                                                               "message": str(exc)[:500]})
-    return Status.PASSED, seen, None
+        return Status.FAILED, search.seen, Failure(Kind.INCONSISTENT)
+    except Exception as exc:  # a bug in the course or the grader, e.g. an unsatisfiable strategy
+        return Status.ERROR, search.seen, Failure(Kind.GRADER_ERROR, {"type": type(exc).__name__,
+                                                                      "message": str(exc)[:500]})
+    return Status.PASSED, search.seen, None
+
+
+def explain(target: Target, case: Case, failure: Failure) -> Failure:
+    """The failure with its input as source and, when one fits, the known mistake it matches."""
+    failure = describe(target, case, failure)
+    try:
+        mistake = diagnose(target, case, failure)
+    except WorkerGone:
+        return failure
+    if mistake is None:
+        return failure
+    found = target.exercise.mistake(mistake)
+    detail = {**failure.detail, "mistake_en": found.en, "mistake_ko": found.ko}
+    return dataclasses.replace(failure, suspected_mistake=mistake, detail=detail)
 
 
 def grade_checks(exercise: Exercise, runner: Any, points: float,
-                 on_check: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
+                 on_check: Callable[[CheckResult], None] | None = None,
+                 shrink: bool = True) -> list[CheckResult]:
     """Run every standard check of ``exercise`` against one runner."""
     checks = standard_checks(exercise)
     total = sum(c.weight for c in checks)
     results = []
     for check in checks:
         target = Target(exercise, exercise.function(check.function), runner)
-        status, seen, failure = run_check(check, target, max(1, round(exercise.examples * check.effort)))
-        worth = round(points * check.weight / total, 4)
+        examples = max(1, round(exercise.examples * check.effort))
+        status, seen, failure = run_check(check, target, examples, shrink)
+        worth = points * check.weight / total
         result = CheckResult(name=check.name, kind=check.kind, function=check.function,
                              variant=check.variant, status=status,
                              score=worth if status is Status.PASSED else 0.0, max_score=worth,
@@ -125,7 +167,7 @@ def not_run(exercise: Exercise, points: float) -> list[CheckResult]:
     total = sum(c.weight for c in checks)
     return [CheckResult(name=c.name, kind=c.kind, function=c.function, variant=c.variant,
                         status=Status.FAILED, score=0.0,
-                        max_score=round(points * c.weight / total, 4)) for c in checks]
+                        max_score=points * c.weight / total) for c in checks]
 
 
 def elapsed(start: float) -> float:

@@ -319,9 +319,11 @@ def standard_checks(exercise: Exercise) -> list[Check]:
     """Every check an exercise gets, derived from its spec."""
     checks: list[Check] = []
     for fn in exercise.functions:
-        name, dtypes = fn.name, fn.float_dtypes
+        # A function with no float inputs (a mask builder) is checked once, with dtype None.
+        name, dtypes = fn.name, tuple(fn.float_dtypes) or (None,)
         for dtype in dtypes:
-            checks.append(MatchesReference("matches-reference", name, _dtype_label(dtype),
+            label = _dtype_label(dtype) if dtype is not None and len(dtypes) > 1 else ""
+            checks.append(MatchesReference("matches-reference", name, label,
                                            with_layouts(fn.inputs(dtype)), weight=2.0))
         for label, cases in fn.edge_cases.items():
             checks.append(MatchesReference("matches-reference", name, label, _any_dtype(cases, dtypes)))

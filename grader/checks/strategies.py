@@ -68,29 +68,45 @@ def batch_shapes(draw: st.DrawFn, max_dims: int = 2, max_size: int = 3) -> tuple
     return tuple(draw(st.lists(sizes(1, max_size), max_size=max_dims)))
 
 
+def _bytes(count: int) -> st.SearchStrategy[np.ndarray]:
+    """``count`` drawn bytes as a uint8 array: one cheap draw, shrinking towards 0."""
+    return st.binary(min_size=count, max_size=count).map(lambda b: np.frombuffer(b, dtype=np.uint8))
+
+
+def indices(shape: Sequence[int], bound: int) -> st.SearchStrategy[torch.Tensor]:
+    """int64 values in [0, bound), shrinking towards 0."""
+    return _bytes(math.prod(shape)).map(
+        lambda a: torch.from_numpy((a % bound).astype(np.int64)).reshape(tuple(shape)))
+
+
 @st.composite
 def probabilities(draw: st.DrawFn, shape: Sequence[int], dtype: torch.dtype,
                   zeros: bool = False) -> torch.Tensor:
-    """Rows that sum to 1 (over the last dimension); ``zeros`` lets some be exactly 0."""
-    low = 0.0 if zeros else 0.05
-    raw = draw(tensors(shape, torch.float64, st.floats(low, 1.0, width=32)))
-    if zeros:  # keep one positive entry per row
-        keep = draw(tensors(shape[:-1], torch.float64, st.integers(0, shape[-1] - 1).map(float)))
-        raw.scatter_(-1, keep.long().unsqueeze(-1), 1.0)
+    """Rows (over the last dimension) that sum to 1; with ``zeros`` some entries are exactly 0.
+
+    Shrinks towards uniform rows. With ``zeros``, every row keeps one positive entry.
+    """
+    weights = draw(_bytes(math.prod(shape))).astype(np.float64)
+    raw = torch.from_numpy(1.0 + weights % 16).reshape(tuple(shape))
+    if zeros:
+        raw = torch.where(torch.from_numpy(weights % 3 == 1).reshape(tuple(shape)), 0.0, raw)
+        keep = draw(indices(shape[:-1], shape[-1]))
+        raw.scatter_(-1, keep.unsqueeze(-1), 1.0)
     return (raw / raw.sum(-1, keepdim=True)).to(dtype)
 
 
 @st.composite
 def masks(draw: st.DrawFn, shape: Sequence[int], keep_one: bool = True) -> torch.Tensor:
-    """Boolean masks of ``shape``; with ``keep_one`` every last-dim row has a True."""
-    mask = draw(tensors(shape, torch.float64, st.sampled_from([1.0, 0.0]))).bool()
-    if keep_one and shape[-1] > 0:
-        rows = math.prod(shape[:-1])
-        keep = draw(st.lists(st.integers(0, shape[-1] - 1), min_size=rows, max_size=rows))
-        flat = mask.reshape(rows, shape[-1])
-        flat[torch.arange(rows), torch.tensor(keep, dtype=torch.long)] = True
-        mask = flat.reshape(tuple(shape))
-    return mask
+    """Boolean masks of ``shape`` (True = may attend); with ``keep_one`` every row has a True.
+
+    Shrinks towards all-False rows that keep only their first entry.
+    """
+    mask = draw(_bytes(math.prod(shape))).reshape(tuple(shape)) % 2 == 1
+    result = torch.from_numpy(mask.copy())
+    if keep_one and shape and shape[-1] > 0:
+        keep = draw(indices(shape[:-1], shape[-1]))
+        result.scatter_(-1, keep.unsqueeze(-1), True)
+    return result
 
 
 @st.composite
@@ -98,7 +114,7 @@ def broadcast_shapes(draw: st.DrawFn, full: Sequence[int]) -> tuple[int, ...]:
     """A shape that broadcasts to ``full``: some leading dims dropped, some set to 1."""
     drop = draw(st.integers(0, max(0, len(full) - 2)))
     kept = list(full[drop:])
-    for i in range(len(kept) - 2):
+    for i in range(len(kept) - 1):
         if draw(st.booleans()):
             kept[i] = 1
     return tuple(kept)

@@ -88,10 +88,10 @@ def render_exercise(result: ExerciseResult, console: Console, lang: str, verbose
 def render_validation(item: ExerciseValidation, console: Console) -> None:
     mark = Text("✓ ", "green") if item.ok else Text("✗ ", "red")
     caught = f"{len(item.mistakes_caught)}/{len(item.mistakes_caught) + len(item.mistakes_missed)}"
+    yes = {True: "ok", False: "FAILS"}
     console.print(Text.assemble(mark, (item.exercise, "bold"),
-                                f"  reference ok: {not item.reference_failures}"
-                                f"  stub not implemented: {not item.stub_problems}"
-                                f"  mistakes caught: {caught}"))
+                                f"  reference {yes[not item.reference_failures]}"
+                                f"  stub {yes[not item.stub_problems]}  mistakes caught {caught}"))
     for label, names in (("reference fails", item.reference_failures),
                          ("stub does not fail with not-implemented", item.stub_problems),
                          ("mistake passes every check", item.mistakes_missed),

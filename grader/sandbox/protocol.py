@@ -75,7 +75,9 @@ def _encode_tensor(t: torch.Tensor, buffers: list[bytes]) -> dict[str, Any]:
     }
     try:
         plain = t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
-        data = plain.detach().to("cpu").contiguous().reshape(-1)
+        # A fresh buffer: .contiguous() may keep an odd stride on size-1 dims.
+        data = torch.empty(plain.numel(), dtype=plain.dtype)
+        data.copy_(plain.detach().reshape(-1))
         raw = data.view(torch.uint8).numpy().tobytes() if data.numel() else b""
     except Exception as exc:  # meta tensors, sparse layouts, exotic subclasses
         info["unreadable"] = f"{type(exc).__name__}: {str(exc)[:200]}"

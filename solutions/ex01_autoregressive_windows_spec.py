@@ -1,0 +1,65 @@
+"""exercise-01 autoregressive-windows: inputs, reference, rules and known mistakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks.strategies import sizes, tensors
+from grader.exercise import Exercise, Function, Mistake
+
+from .ex01_autoregressive_windows import autoregressive_windows
+
+
+@st.composite
+def series(draw: st.DrawFn, dtype: torch.dtype) -> dict[str, Any]:
+    B, T = draw(sizes(1, 3)), draw(sizes(2, 7))
+    return {"x": draw(tensors((B, T), dtype)), "n": draw(st.integers(1, T - 1))}
+
+
+@st.composite
+def bad_orders(draw: st.DrawFn) -> dict[str, Any]:
+    B, T = draw(sizes(1, 2)), draw(sizes(1, 5))
+    n = draw(st.one_of(st.integers(-2, 0), st.integers(T, T + 2)))
+    return {"x": draw(tensors((B, T), torch.float32)), "n": n}
+
+
+def _windows(x: torch.Tensor, n: int, start: int, count: int) -> torch.Tensor:
+    return torch.stack([x[:, t + start: t + start + n] for t in range(count)], dim=1)
+
+
+EXERCISE = Exercise(
+    id="exercise-01",
+    functions=[
+        Function(
+            name="autoregressive_windows",
+            reference=autoregressive_windows,
+            inputs=series,
+            invalid={"n < 1 or n >= T": bad_orders()},
+        )
+    ],
+    mistakes=[
+        Mistake("target-is-last-input", "autoregressive_windows",
+                lambda x, n: (autoregressive_windows(x, n)[0], x[:, n - 1: x.shape[1] - 1]),
+                "The target is the last value of its own window (x[t+n-1]); it must be the next one, x[t+n].",
+                "타깃이 윈도우의 마지막 값(x[t+n-1])입니다. 다음 값 x[t+n]이어야 합니다."),
+        Mistake("window-shifted", "autoregressive_windows",
+                lambda x, n: (_windows(x, n, 1, x.shape[1] - n), x[:, n:]),
+                "Each window starts one step late (x[t+1 : t+n+1]), so it contains its own target.",
+                "윈도우가 한 칸 늦게 시작해(x[t+1 : t+n+1]) 타깃을 포함합니다."),
+        Mistake("one-window-too-many", "autoregressive_windows",
+                lambda x, n: (x.unfold(1, n, 1), x[:, n - 1:]),
+                "There are T-n+1 windows; the last window has no target, so there must be T-n.",
+                "윈도우가 T-n+1개입니다. 마지막 윈도우에는 타깃이 없으므로 T-n개여야 합니다."),
+        Mistake("window-axis-swapped", "autoregressive_windows",
+                lambda x, n: (autoregressive_windows(x, n)[0].transpose(1, 2), x[:, n:]),
+                "inputs has shape (B, n, T-n): the window axis must come last, (B, T-n, n).",
+                "inputs의 shape이 (B, n, T-n)입니다. 윈도우 축이 마지막인 (B, T-n, n)이어야 합니다."),
+        Mistake("no-validation", "autoregressive_windows",
+                lambda x, n: (x.unfold(1, n, 1)[:, : x.shape[1] - n], x[:, n:]),
+                "n outside 1 <= n < T is not rejected with ValueError.",
+                "1 <= n < T를 벗어난 n에 ValueError를 발생시키지 않습니다."),
+    ],
+)

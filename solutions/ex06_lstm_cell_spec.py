@@ -1,0 +1,69 @@
+"""exercise-06 lstm-cell: inputs, reference, rules and known mistakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks.strategies import sizes, tensors
+from grader.exercise import Exercise, Function, Mistake
+
+from .ex06_lstm_cell import lstm_cell
+
+Tensor = torch.Tensor
+
+
+@st.composite
+def lstm_inputs(draw: st.DrawFn, dtype: torch.dtype) -> dict[str, Any]:
+    B, I, H = draw(sizes(1, 3)), draw(sizes(1, 3)), draw(sizes(1, 3))
+    return {
+        "x_t": draw(tensors((B, I), dtype)), "h_prev": draw(tensors((B, H), dtype)),
+        "c_prev": draw(tensors((B, H), dtype)),
+        "W_ih": draw(tensors((4 * H, I), dtype)), "W_hh": draw(tensors((4 * H, H), dtype)),
+        "b_ih": draw(tensors((4 * H,), dtype)), "b_hh": draw(tensors((4 * H,), dtype)),
+    }
+
+
+def _cell(order: str = "ifgo", *, gate: Callable[[Tensor], Tensor] = torch.sigmoid,
+          candidate: Callable[[Tensor], Tensor] = torch.tanh, forget: bool = True,
+          squash_cell: bool = True, hidden_bias: bool = True) -> Callable[..., tuple[Tensor, Tensor]]:
+    """An LSTM cell with one classic slip switched on."""
+
+    def cell(x, h, c, W_ih, W_hh, b_ih, b_hh):  # type: ignore[no-untyped-def]
+        pre = x @ W_ih.T + b_ih + h @ W_hh.T + (b_hh if hidden_bias else 0)
+        parts = dict(zip(order, pre.chunk(4, dim=-1), strict=True))
+        i, f, g, o = gate(parts["i"]), gate(parts["f"]), candidate(parts["g"]), gate(parts["o"])
+        c_t = (f * c if forget else c) + i * g
+        return o * (torch.tanh(c_t) if squash_cell else c_t), c_t
+
+    return cell
+
+
+EXERCISE = Exercise(
+    id="exercise-06",
+    functions=[Function(name="lstm_cell", reference=lstm_cell, inputs=lstm_inputs)],
+    mistakes=[
+        Mistake("gate-order-ifog", "lstm_cell", _cell("ifog"),
+                "Gate rows were read as i, f, o, g; PyTorch's order is i, f, g, o "
+                "(input, forget, cell candidate, output).",
+                "게이트 행을 i, f, o, g 순서로 읽었습니다. PyTorch의 순서는 i, f, g, o입니다."),
+        Mistake("gate-order-fiog", "lstm_cell", _cell("figo"),
+                "The input and forget gate rows are swapped; the order is i, f, g, o.",
+                "입력 게이트와 망각 게이트의 행이 바뀌었습니다. 순서는 i, f, g, o입니다."),
+        Mistake("sigmoid-candidate", "lstm_cell", _cell(candidate=torch.sigmoid),
+                "The cell candidate g used σ; it uses tanh so it can add and subtract (-1 to 1).",
+                "셀 스테이트 후보 g에 시그모이드를 썼습니다. g는 tanh(-1에서 1)를 써야 방향을 나타냅니다."),
+        Mistake("forget-gate-ignored", "lstm_cell", _cell(forget=False),
+                "c_prev was carried without the forget gate: c_t = f ⊙ c_prev + i ⊙ g.",
+                "망각 게이트 없이 c_prev를 그대로 더했습니다: c_t = f ⊙ c_prev + i ⊙ g."),
+        Mistake("no-tanh-on-cell", "lstm_cell", _cell(squash_cell=False),
+                "h_t = o ⊙ c_t was used; the cell state is squashed first, h_t = o ⊙ tanh(c_t).",
+                "h_t = o ⊙ c_t를 썼습니다. h_t = o ⊙ tanh(c_t)입니다."),
+        Mistake("hidden-bias-missing", "lstm_cell", _cell(hidden_bias=False),
+                "b_hh is missing: PyTorch's LSTM adds both biases, b_ih and b_hh.",
+                "b_hh가 빠졌습니다. PyTorch의 LSTM은 b_ih와 b_hh를 모두 더합니다."),
+    ],
+)

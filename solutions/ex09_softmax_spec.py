@@ -1,0 +1,81 @@
+"""exercise-09 softmax: inputs, reference, rules and known mistakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks.strategies import batch_shapes, masks, sizes, tensors
+from grader.exercise import Exercise, Function, Mistake, Property
+
+from .ex09_softmax import softmax
+
+FORBIDDEN = ("softmax", "scaled_dot_product", "multi_head_attention")
+
+
+@st.composite
+def logits(draw: st.DrawFn, dtype: torch.dtype, scale: float = 1.0, neg_inf: bool = False) -> dict[str, Any]:
+    shape = (*draw(batch_shapes()), draw(sizes(1, 5)))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    x = draw(tensors(shape, dtype, scale=scale))
+    if neg_inf:  # -inf entries, but every slice along dim keeps a finite one
+        keep = draw(masks(tuple(s for i, s in enumerate(shape) if i != dim % len(shape))
+                          + (shape[dim],)))
+        x = x.masked_fill(~keep.movedim(-1, dim), float("-inf"))
+    return {"x": x, "dim": dim}
+
+
+def sums_to_one(case: dict[str, Any], p: torch.Tensor) -> dict[str, str] | None:
+    totals = p.double().sum(dim=case["dim"])
+    tol = 1e-4 if p.dtype == torch.float32 else 1e-10
+    worst = (totals - 1).abs().max().item() if totals.numel() else 0.0
+    return None if worst <= tol else {"found": f"a slice sums to {1 + worst:.6g} (off by {worst:.3g})"}
+
+
+def _naive(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    e = x.exp()
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+EXERCISE = Exercise(
+    id="exercise-09",
+    forbidden=FORBIDDEN,
+    functions=[
+        Function(
+            name="softmax",
+            reference=softmax,
+            inputs=logits,
+            edge_cases={
+                "huge inputs": lambda dtype: logits(dtype, scale=2.0**100 if dtype == torch.float32 else 2.0**1000),
+                "-inf entries": lambda dtype: logits(dtype, neg_inf=True),
+            },
+            properties=[Property("slices sum to 1", "every slice along dim sums to 1",
+                                 "dim 방향의 각 슬라이스 합은 1이어야 합니다", sums_to_one)],
+        )
+    ],
+    mistakes=[
+        Mistake("not-stable", "softmax", _naive,
+                "exp(x) overflows for large x: subtract the maximum along dim first (softmax(x) = softmax(x − max)).",
+                "큰 x에서 exp(x)가 overflow됩니다. dim 방향 최댓값을 먼저 빼세요 (softmax(x) = softmax(x − max))."),
+        Mistake("last-dim-always", "softmax", lambda x, dim=-1: softmax(x, -1),
+                "The softmax always runs over the last dimension; use the dim argument.",
+                "항상 마지막 차원으로 softmax합니다. dim 인자를 사용하세요."),
+        Mistake("normalized-over-everything", "softmax",
+                lambda x, dim=-1: (x - x.max()).exp() / (x - x.max()).exp().sum(),
+                "The whole tensor was normalized at once; each slice along dim must sum to 1 on its own.",
+                "텐서 전체를 한 번에 정규화했습니다. dim 방향의 각 슬라이스가 따로 합이 1이어야 합니다."),
+        Mistake("global-max-shift", "softmax",
+                lambda x, dim=-1: _naive(x - x.max(), dim),
+                "The global maximum was subtracted; a slice far below it underflows to 0/0 = NaN. "
+                "Subtract the maximum of each slice (amax(dim, keepdim=True)).",
+                "전체 최댓값을 뺐습니다. 그보다 훨씬 작은 슬라이스는 0/0 = NaN이 됩니다. "
+                "각 슬라이스의 최댓값(amax(dim, keepdim=True))을 빼세요."),
+        Mistake("log-softmax", "softmax",
+                lambda x, dim=-1: (x - x.amax(dim, keepdim=True))
+                - (x - x.amax(dim, keepdim=True)).exp().sum(dim, keepdim=True).log(),
+                "This is log-softmax (log probabilities); return the probabilities themselves.",
+                "log-softmax(로그 확률)를 계산했습니다. 확률 자체를 반환하세요."),
+    ],
+)

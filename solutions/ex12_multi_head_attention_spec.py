@@ -1,0 +1,96 @@
+"""exercise-12 multi-head-attention: inputs, reference, rules and known mistakes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks.strategies import masks, sizes, tensors
+from grader.exercise import Exercise, Function, Mistake
+
+from .ex12_multi_head_attention import _softmax, multi_head_attention
+
+
+@st.composite
+def mha_inputs(draw: st.DrawFn, dtype: torch.dtype | None, divisible: bool = True) -> dict[str, Any]:
+    dtype = dtype or torch.float32
+    B, Lq, h, d = draw(sizes(1, 2)), draw(sizes(1, 3)), draw(sizes(1, 3)), draw(sizes(1, 3))
+    D = h * d if divisible else h * d + draw(sizes(1, h - 1)) if h > 1 else 0
+    if not divisible and h == 1:  # one head divides everything: use two
+        h, D = 2, 2 * d + 1
+    self_attention = draw(st.booleans())
+    Lk = Lq if self_attention else draw(sizes(1, 3))
+    query = draw(tensors((B, Lq, D), dtype))
+    key = query if self_attention else draw(tensors((B, Lk, D), dtype))
+    value = query if self_attention else draw(tensors((B, Lk, D), dtype))
+    case: dict[str, Any] = {"query": query, "key": key, "value": value}
+    for name in ("W_q", "W_k", "W_v", "W_o"):
+        case[name] = draw(tensors((D, D), dtype, scale=0.5))
+    for name in ("b_q", "b_k", "b_v", "b_o"):
+        case[name] = draw(tensors((D,), dtype))
+    case["num_heads"] = h
+    if draw(st.booleans()):
+        case["mask"] = draw(masks(draw(st.sampled_from([(Lq, Lk), (B, Lq, Lk)]))))
+    return case
+
+
+def _mha(*, split: str = "view", scale: str = "head", average: bool = False, project: bool = True,
+         inverted: bool = False):  # type: ignore[no-untyped-def]
+    def attend(query, key, value, W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o, num_heads, mask=None):  # type: ignore[no-untyped-def]
+        B, Lq, D = query.shape
+        d = D // num_heads
+
+        def heads(x, W, b):  # type: ignore[no-untyped-def]
+            y = x @ W.T + b
+            if split == "reshape":
+                return y.reshape(B, num_heads, -1, d)
+            return y.view(B, -1, num_heads, d).transpose(1, 2)
+
+        q, k, v = heads(query, W_q, b_q), heads(key, W_k, b_k), heads(value, W_v, b_v)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(d if scale == "head" else D)
+        if mask is not None:
+            m = mask if mask.dim() == 2 else mask.unsqueeze(1)
+            scores = scores.masked_fill(m if inverted else ~m, float("-inf"))
+        weights = _softmax(scores)
+        merged = weights @ v
+        out = merged.reshape(B, Lq, D) if split == "reshape" else merged.transpose(1, 2).reshape(B, Lq, D)
+        out = out @ W_o.T + b_o if project else out
+        return out, weights.mean(dim=1) if average else weights
+
+    return attend
+
+
+EXERCISE = Exercise(
+    id="exercise-12",
+    functions=[
+        Function(
+            name="multi_head_attention",
+            reference=multi_head_attention,
+            inputs=mha_inputs,
+            invalid={"D % num_heads != 0": mha_inputs(None, divisible=False)},
+            tolerance_scale=4.0,
+        )
+    ],
+    mistakes=[
+        Mistake("heads-split-without-transpose", "multi_head_attention", _mha(split="reshape"),
+                "Heads were split with reshape(B, h, L, D/h), which mixes positions and features; "
+                "use view(B, L, h, D/h).transpose(1, 2).",
+                "reshape(B, h, L, D/h)로 헤드를 나눠 위치와 특징이 섞였습니다. "
+                "view(B, L, h, D/h).transpose(1, 2)를 쓰세요."),
+        Mistake("scaled-by-model-dim", "multi_head_attention", _mha(scale="model"),
+                "The scores were divided by √D; each head uses its own size, √(D/num_heads).",
+                "score를 √D로 나눴습니다. 각 헤드는 자신의 크기 √(D/num_heads)를 씁니다."),
+        Mistake("weights-averaged", "multi_head_attention", _mha(average=True),
+                "The weights were averaged over heads; return them per head, (B, num_heads, Lq, Lk).",
+                "가중치를 헤드에 대해 평균냈습니다. 헤드별로 (B, num_heads, Lq, Lk)를 반환하세요."),
+        Mistake("no-output-projection", "multi_head_attention", _mha(project=False),
+                "The output projection W_o, b_o is missing after the heads are concatenated.",
+                "헤드를 이어 붙인 뒤의 출력 투영 W_o, b_o가 빠졌습니다."),
+        Mistake("mask-inverted", "multi_head_attention", _mha(inverted=True),
+                "The mask is inverted: True means may attend (nn.MultiheadAttention's True means ignore).",
+                "마스크가 반대입니다. True는 볼 수 있음입니다 (nn.MultiheadAttention의 True는 무시)."),
+    ],
+)

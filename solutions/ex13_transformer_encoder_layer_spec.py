@@ -1,0 +1,85 @@
+"""exercise-13 transformer-encoder-layer: inputs, reference, rules and known mistakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from hypothesis import strategies as st
+
+from grader.checks.strategies import masks, sizes, tensors
+from grader.exercise import Exercise, Function, Mistake
+
+from .ex13_transformer_encoder_layer import _attention, encoder_layer
+
+
+@st.composite
+def layer_inputs(draw: st.DrawFn, dtype: torch.dtype) -> dict[str, Any]:
+    B, L, h, d, F_ = draw(sizes(1, 2)), draw(sizes(1, 4)), draw(sizes(1, 2)), draw(sizes(1, 3)), draw(sizes(1, 4))
+    D = h * d
+    shapes = {
+        "self_attn.in_proj_weight": (3 * D, D), "self_attn.in_proj_bias": (3 * D,),
+        "self_attn.out_proj.weight": (D, D), "self_attn.out_proj.bias": (D,),
+        "linear1.weight": (F_, D), "linear1.bias": (F_,), "linear2.weight": (D, F_), "linear2.bias": (D,),
+        "norm1.weight": (D,), "norm1.bias": (D,), "norm2.weight": (D,), "norm2.bias": (D,),
+    }
+    params = {name: draw(tensors(shape, dtype, scale=0.5)) for name, shape in shapes.items()}
+    case: dict[str, Any] = {"x": draw(tensors((B, L, D), dtype)), "params": params, "num_heads": h}
+    if draw(st.booleans()):
+        case["key_padding_mask"] = draw(masks((B, L)))
+    return case
+
+
+def _layer(*, pre_norm: bool = False, residual: bool = True, activation: Any = F.relu,
+           affine: bool = True, inverted: bool = False):  # type: ignore[no-untyped-def]
+    def layer(x, params, num_heads, key_padding_mask=None):  # type: ignore[no-untyped-def]
+        D = x.shape[-1]
+        mask = key_padding_mask
+        if mask is not None and inverted:
+            mask = ~mask
+
+        def norm(t, which):  # type: ignore[no-untyped-def]
+            w, b = (params[f"{which}.weight"], params[f"{which}.bias"]) if affine else (None, None)
+            return F.layer_norm(t, (D,), w, b, eps=1e-5)
+
+        def ff(t):  # type: ignore[no-untyped-def]
+            hidden = activation(t @ params["linear1.weight"].T + params["linear1.bias"])
+            return hidden @ params["linear2.weight"].T + params["linear2.bias"]
+
+        if pre_norm:
+            x = x + _attention(norm(x, "norm1"), params, num_heads, mask)
+            return x + ff(norm(x, "norm2"))
+        attended = _attention(x, params, num_heads, mask)
+        x = norm(x + attended if residual else attended, "norm1")
+        return norm(x + ff(x), "norm2")
+
+    return layer
+
+
+EXERCISE = Exercise(
+    id="exercise-13",
+    functions=[Function(name="encoder_layer", reference=encoder_layer, inputs=layer_inputs,
+                        tolerance_scale=8.0)],
+    mistakes=[
+        Mistake("pre-norm", "encoder_layer", _layer(pre_norm=True),
+                "LayerNorm was applied before each sub-layer (pre-norm); this layer is post-norm: "
+                "x = LN1(x + MHA(x)), y = LN2(x + FFN(x)).",
+                "각 sub layer 앞에 LayerNorm을 적용했습니다(pre-norm). 이 층은 post-norm입니다: "
+                "x = LN1(x + MHA(x)), y = LN2(x + FFN(x))."),
+        Mistake("attention-residual-missing", "encoder_layer", _layer(residual=False),
+                "The residual connection around self-attention is missing: LN1(x + MHA(x)).",
+                "셀프 어텐션의 residual 연결이 빠졌습니다: LN1(x + MHA(x))."),
+        Mistake("gelu-not-relu", "encoder_layer", _layer(activation=F.gelu),
+                "GELU was used in the feed-forward block; this layer uses ReLU.",
+                "피드 포워드 블록에 GELU를 썼습니다. 이 층은 ReLU를 씁니다."),
+        Mistake("layernorm-without-affine", "encoder_layer", _layer(affine=False),
+                "LayerNorm ignored norm*.weight and norm*.bias (the learned scale and shift).",
+                "LayerNorm이 norm*.weight와 norm*.bias(학습되는 scale과 shift)를 무시했습니다."),
+        Mistake("padding-mask-inverted", "encoder_layer", _layer(inverted=True),
+                "key_padding_mask is inverted: True marks a real token here "
+                "(nn.TransformerEncoderLayer's own src_key_padding_mask uses True = padding).",
+                "key_padding_mask가 반대입니다. 여기서 True는 실제 토큰입니다 "
+                "(nn.TransformerEncoderLayer의 src_key_padding_mask는 True = 패딩)."),
+    ],
+)
