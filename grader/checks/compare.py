@@ -60,8 +60,9 @@ def _mismatch(got: torch.Tensor, want: torch.Tensor, diff: torch.Tensor, bad: to
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), got.shape))
     finite_bad = bad & torch.isfinite(diff) & torch.isfinite(got)
     abs_diff = diff[finite_bad].max().item() if finite_bad.any() else math.inf
-    rel = diff / want.abs().clamp_min(1e-300)
-    rel_diff = rel[finite_bad].max().item() if finite_bad.any() else math.inf
+    # Relative error only where the expected value is not 0 (else it means nothing).
+    nonzero = finite_bad & (want != 0)
+    rel_diff = (diff[nonzero] / want[nonzero].abs()).max().item() if nonzero.any() else math.inf
     return Mismatch(
         index=index, obtained=float(got.reshape(-1)[flat]), expected=float(want.reshape(-1)[flat]),
         max_abs_diff=abs_diff, max_rel_diff=rel_diff, mismatched=int(bad.sum().item()),

@@ -45,15 +45,22 @@ def obtained_dtype(value: Any) -> Any:
     return getattr(value, "dtype", None)
 
 
-def diagnose(target: Target, case: Case, failure: Failure) -> str | None:
-    """The id of the one mistake that explains ``failure``, if exactly one does."""
+def diagnose(target: Target, cases: list[Case], failure: Failure) -> str | None:
+    """The id of the one known mistake that gives the student's outputs on every case.
+
+    ``cases`` are failing inputs: the shrunk one first, then the first few the
+    search found. The shrunk input alone is often too small to tell mistakes
+    apart (with d_k = 1, "no scaling" and "divided by d_k" agree), so every
+    candidate must also reproduce the student's output on the others.
+    """
     if failure.kind not in DIAGNOSED:
         return None
-    mistakes = [m for m in target.exercise.mistakes if m.function == target.function.name]
-    if not mistakes:
-        return None
-    obtained, problem = obtain(target, case)
-    if obtained is None or (problem is not None and problem.kind not in DIAGNOSED):
-        return None
-    matches = [m.id for m in mistakes if reproduces(m, target, case, obtained)]
-    return matches[0] if len(matches) == 1 else None
+    candidates = [m for m in target.exercise.mistakes if m.function == target.function.name]
+    for case in cases:
+        if not candidates:
+            return None
+        obtained, problem = obtain(target, case)
+        if obtained is None or (problem is not None and problem.kind not in DIAGNOSED):
+            return None
+        candidates = [m for m in candidates if reproduces(m, target, case, obtained)]
+    return candidates[0].id if len(candidates) == 1 else None

@@ -50,6 +50,10 @@ SHRINK_SECONDS = 3.0
 and a class of wrong submissions must not each spend a minute shrinking."""
 
 
+DIAGNOSIS_CASES = 6
+"""Failing inputs a diagnosis must explain: the shrunk one and the first few found."""
+
+
 class _Found(Exception):
     def __init__(self, failure: Failure, case: Case) -> None:
         super().__init__(failure.kind.value)
@@ -64,6 +68,8 @@ class _Search:
         self.seen = 0
         self.current: Case | None = None
         self.best: _Found | None = None
+        self.failing: list[Case] = []
+        """The first failing inputs seen: larger than the shrunk one, so they tell mistakes apart."""
         self.shrink_start = 0.0
 
     def __call__(self, case: Case) -> None:
@@ -78,6 +84,8 @@ class _Search:
             raise _Stop(failure)
         if self.best is None:
             self.best_at, self.shrink_start = self.seen, time.monotonic()
+        if len(self.failing) < DIAGNOSIS_CASES:
+            self.failing.append(case)
         # The shrinker only tries inputs smaller than its best, so the latest failure is the smallest.
         self.best = _Found(failure, case)
         raise self.best
@@ -112,7 +120,8 @@ def run_check(check: Check, target: Target, examples: int,
     except (_Found, _Stop) as found:
         if found.case is None:
             return Status.FAILED, search.seen, found.failure
-        return Status.FAILED, search.seen, explain(target, found.case, found.failure)
+        cases = [found.case, *search.failing, *more_failing(check, target)]
+        return Status.FAILED, search.seen, explain(target, cases, found.failure)
     except WorkerGone as gone:
         failure = gone_failure(gone)
         case = search.current
@@ -125,11 +134,26 @@ def run_check(check: Check, target: Target, examples: int,
     return Status.PASSED, search.seen, None
 
 
-def explain(target: Target, case: Case, failure: Failure) -> Failure:
-    """The failure with its input as source and, when one fits, the known mistake it matches."""
-    failure = describe(target, case, failure)
+def more_failing(check: Check, target: Target, examples: int = 12) -> list[Case]:
+    """A few more failing inputs, freshly generated (no shrinking): varied sizes for the diagnosis."""
+    found: list[Case] = []
+
+    def collect(case: Case) -> None:
+        if len(found) < DIAGNOSIS_CASES and check.verify(target, case) is not None:
+            found.append(case)
+
     try:
-        mistake = diagnose(target, case, failure)
+        settings(SETTINGS, max_examples=examples, phases=(Phase.generate,))(given(check.strategy)(collect))()
+    except WorkerGone:
+        pass
+    return found
+
+
+def explain(target: Target, cases: list[Case], failure: Failure) -> Failure:
+    """The failure with its (shrunk) input as source and, when one fits, the known mistake."""
+    failure = describe(target, cases[0], failure)
+    try:
+        mistake = diagnose(target, cases, failure)
     except WorkerGone:
         return failure
     if mistake is None:

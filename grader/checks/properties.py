@@ -104,9 +104,8 @@ def value_failure(obtained: Any, expected64: Any, dtype_size: tuple[torch.dtype,
         mismatch = compare(obtained, expected64, tol)
         if mismatch is None:
             return None
-        finite = math.isfinite(mismatch.obtained) or not math.isfinite(mismatch.expected)
-        return Failure(Kind.WRONG_VALUE if finite else Kind.NON_FINITE, {"where": where},
-                       mismatch=mismatch)
+        kind = Kind.WRONG_VALUE if math.isfinite(mismatch.obtained) else Kind.NON_FINITE
+        return Failure(kind, {"where": where}, mismatch=mismatch)
     if isinstance(expected64, tuple | list):
         for i, (o, e) in enumerate(zip(obtained, expected64, strict=True)):
             if failure := value_failure(o, e, dtype_size, scale, f"{where}[{i}]"):

@@ -42,8 +42,8 @@ def tensors(shape: Sequence[int], dtype: torch.dtype = torch.float32,
             scale: float = 1.0) -> st.SearchStrategy[torch.Tensor]:
     """A tensor of ``shape`` whose values shrink one by one towards 0.
 
-    By default each value is one drawn byte read as a signed multiple of 1/64
-    in [-2, 2), times ``scale`` (a power of two keeps it exact in float32 and
+    By default each value is one drawn byte naming a multiple of 1/64 in
+    [-2, 2) (see ``_VALUES``), times ``scale`` (a power of two keeps it exact in float32 and
     float64 alike); several times faster to draw than a list of floats.
     ``elements`` draws each value from a strategy instead.
     """
@@ -51,15 +51,28 @@ def tensors(shape: Sequence[int], dtype: torch.dtype = torch.float32,
     if elements is not None:
         items = st.lists(elements, min_size=count, max_size=count)
         return items.map(lambda xs: torch.tensor(xs, dtype=torch.float64).to(dtype).reshape(tuple(shape)))
-    raw = st.binary(min_size=count, max_size=count)
-    return raw.map(lambda b: _from_bytes(b, shape, dtype, scale))
+    # The length bound does not depend on the shape, so when the shrinker makes a shape
+    # smaller the drawn bytes stay valid and keep failing: sizes and values shrink together.
+    return _bytes(count).map(lambda b: _from_bytes(b, shape, dtype, scale))
 
 
-def _from_bytes(raw: bytes, shape: Sequence[int], dtype: torch.dtype, scale: float) -> torch.Tensor:
-    # Byte 0 is 0.0, so shrinking the bytes shrinks the values towards 0.
-    signed = np.frombuffer(raw, dtype=np.uint8).astype(np.int16)
-    signed = np.where(signed < 128, signed, signed - 256)
-    return torch.from_numpy(signed * (scale / 64.0)).to(dtype).reshape(tuple(shape))
+_MAX_BYTES = 256
+
+
+def _simplicity(k: int) -> tuple[int, int, bool]:
+    """Sort key of k/64: fewer fraction bits first, then smaller magnitude, then positive."""
+    bits = 6 - ((k & -k).bit_length() - 1) if k else 0
+    return (max(bits, 0), abs(k), k < 0)
+
+
+# Byte b means _VALUES[b]: 0, 1, -1, -2, 0.5, -0.5, 1.5, ... So when hypothesis shrinks
+# bytes towards 0, values shrink towards small integers, then halves, then finer steps.
+_VALUES = np.array(sorted(range(-128, 128), key=_simplicity), dtype=np.float64) / 64.0
+
+
+def _from_bytes(raw: np.ndarray, shape: Sequence[int], dtype: torch.dtype, scale: float) -> torch.Tensor:
+    picked = _VALUES[raw] * scale
+    return torch.from_numpy(picked).to(dtype).reshape(tuple(shape))
 
 
 @st.composite
@@ -70,7 +83,8 @@ def batch_shapes(draw: st.DrawFn, max_dims: int = 2, max_size: int = 3) -> tuple
 
 def _bytes(count: int) -> st.SearchStrategy[np.ndarray]:
     """``count`` drawn bytes as a uint8 array: one cheap draw, shrinking towards 0."""
-    return st.binary(min_size=count, max_size=count).map(lambda b: np.frombuffer(b, dtype=np.uint8))
+    raw = st.binary(min_size=count, max_size=max(count, _MAX_BYTES))  # see tensors(): shrinks with shapes
+    return raw.map(lambda b: np.frombuffer(b[:count], dtype=np.uint8))
 
 
 def indices(shape: Sequence[int], bound: int) -> st.SearchStrategy[torch.Tensor]:

@@ -57,6 +57,7 @@ def explain(failure: Failure, lang: str) -> Explanation:
     if failure.kind is Kind.RAISED and not detail.get("line"):
         detail["line"] = "?"
     message = text(FAILURES, failure.kind.value, lang, **detail)
+    message = message[:1].upper() + message[1:]
     snippet = ""
     if failure.inputs:
         lines = [f"{name} = {source}" for name, source in failure.inputs]

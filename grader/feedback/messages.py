@@ -95,10 +95,10 @@ FAILURES: dict[str, dict[str, str]] = {
         "ko": "{where}의 값이 정답과 다릅니다.",
     },
     "non-finite": {
-        "en": "{where} contains inf or NaN where a finite value was expected. "
-              "Look for exp() of large numbers, a division by zero or log(0).",
-        "ko": "{where}에 유한한 값 대신 inf 또는 NaN이 있습니다. "
-              "큰 수의 exp(), 0으로 나누기, log(0)을 확인하세요.",
+        "en": "{where} contains inf or NaN where the expected value is different. "
+              "Look for exp() of large numbers, 0/0, inf - inf, 0 * inf or log(0).",
+        "ko": "{where}에 기대값과 다른 inf 또는 NaN이 있습니다. "
+              "큰 수의 exp(), 0/0, inf - inf, 0 * inf, log(0)을 확인하세요.",
     },
     "out-of-range": {
         "en": "The output breaks a rule: {rule_en}. {found}",

@@ -153,6 +153,7 @@ class StudentProcess:
             reader.start()
         self.hello: Hello | None = None
         self.next_id = 0
+        self.closed = False
 
     def _spawn(self) -> tuple[subprocess.Popen[bytes], Any, int]:
         call_r, call_w = os.pipe()
@@ -241,11 +242,17 @@ class StudentProcess:
             pass
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self.kill()
         self.proc.wait()
-        for stream in (self.to_child,):
+        for reader in self.readers:
+            reader.join(timeout=1)
+        for stream in (self.to_child, self.proc.stdout, self.proc.stderr):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
         os.close(self.from_child)

@@ -1,0 +1,41 @@
+"""Shared fixtures and the hypothesis profile for the framework's own tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from grader.course import Course, load_course
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Derandomized so CI and a laptop see the same examples; no deadline on a shared 2-core machine.
+settings.register_profile("ci", derandomize=True, deadline=None, database=None, max_examples=50,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return load_course(ROOT / "course.yaml")
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def grade(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120) -> Run:
+    """Run the real ``grade`` entry point (python -m grader) as a student would."""
+    full_env = {**os.environ, "LANG": "C.UTF-8", "COLUMNS": "100", **(env or {})}
+    done = subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True,
+                          text=True, env=full_env, timeout=timeout)
+    return Run(done.returncode, done.stdout, done.stderr)

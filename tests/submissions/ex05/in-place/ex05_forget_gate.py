@@ -1,0 +1,7 @@
+import torch
+
+
+def forget_gate(h_prev, x_t, W_f, b_f):
+    z = torch.cat([h_prev, x_t], dim=1) @ W_f.T
+    b_f += 0  # harmless-looking in-place update
+    return torch.sigmoid(z + b_f)
