@@ -115,7 +115,8 @@ def run_check(check: Check, target: Target, examples: int,
         search(case)
 
     try:
-        phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
+        # No "explain" phase: it reruns the test dozens of times to annotate a traceback we never show.
+        phases = (Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.shrink,) if shrink else ())
         settings(SETTINGS, max_examples=examples, phases=phases)(given(check.strategy)(test))()
     except (_Found, _Stop) as found:
         if found.case is None:

@@ -1,0 +1,93 @@
+"""Feedback: every message exists in English and Korean; failures render what the student needs."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from rich.console import Console
+
+from grader.feedback.explain import explain
+from grader.feedback.gradescope import results_json
+from grader.feedback.messages import FAILURES, LABELS, TITLES, text
+from grader.feedback.terminal import render_exercise
+from grader.results import CheckResult, ExerciseResult, Failure, Kind, Mismatch, Status
+
+PLACEHOLDER = re.compile(r"{(\w+)}")
+
+
+@pytest.mark.parametrize("kind", list(Kind), ids=[k.value for k in Kind])
+def test_every_failure_kind_has_both_languages_with_the_same_placeholders(kind: Kind) -> None:
+    entry = FAILURES[kind.value]
+    assert entry["en"].strip() and entry["ko"].strip()
+    en = set(PLACEHOLDER.findall(entry["en"])) - {"rule_en"}
+    ko = set(PLACEHOLDER.findall(entry["ko"])) - {"rule_ko"}
+    assert en == ko
+
+
+@pytest.mark.parametrize("table", [TITLES, LABELS], ids=["titles", "labels"])
+def test_every_title_and_label_has_both_languages(table: dict[str, dict[str, str]]) -> None:
+    for key, entry in table.items():
+        assert set(entry) == {"en", "ko"}, key
+        assert set(PLACEHOLDER.findall(entry["en"])) == set(PLACEHOLDER.findall(entry["ko"])), key
+
+
+def _result() -> ExerciseResult:
+    failure = Failure(
+        Kind.WRONG_VALUE, {"where": "output", "mistake_en": "x_t came first.", "mistake_ko": "x_t가 먼저."},
+        call="forget_gate(h_prev, x_t, W_f, b_f)",
+        inputs=(("h_prev", "torch.tensor([[0.0]], dtype=torch.float32)"),),
+        mismatch=Mismatch((0, 0), 0.5, 0.731059, 0.231059, 0.31606, 1, 1, 1e-05, 1e-05),
+        suspected_mistake="concat-order", output="\x1b[31m[bold]hello[/bold]",
+    )
+    checks = (
+        CheckResult("forget_gate: matches reference (float32)", "matches-reference", "forget_gate",
+                    "float32", Status.FAILED, 0.0, 2.5, 31, failure),
+        CheckResult("forget_gate: keeps inputs", "keeps-inputs", "forget_gate", "", Status.PASSED, 2.5, 2.5, 10),
+    )
+    return ExerciseResult("exercise-05", "LSTM forget gate", "ex05_forget_gate.py", checks, 1.5)
+
+
+@pytest.mark.parametrize(("lang", "phrases"), [
+    ("en", ["The output differs from the expected values.", "1 / 1 elements differ",
+            "Worst at index [0, 0]: got 0.5, expected 0.731059", "[concat-order] x_t came first.",
+            "h_prev = torch.tensor([[0.0]], dtype=torch.float32)", "forget_gate(h_prev, x_t, W_f, b_f)",
+            "Score: 2.5 / 5"]),
+    ("ko", ["출력의 값이 정답과 다릅니다.", "원소 1개 중 1개가 다릅니다", "[concat-order] x_t가 먼저.",
+            "실패하는 가장 작은 입력", "점수: 2.5 / 5"]),
+])
+def test_terminal_rendering_at_width_80(lang: str, phrases: list[str]) -> None:
+    stream = io.StringIO()
+    render_exercise(_result(), Console(file=stream, width=80, color_system=None), lang)
+    shown = stream.getvalue()
+    flat = " ".join(line.strip(" │╭╮╰╯─") for line in shown.splitlines())
+    for phrase in phrases:
+        assert phrase in flat or phrase in shown, phrase
+    assert max(len(line) for line in shown.splitlines()) <= 80
+
+
+def test_student_output_is_shown_as_text_not_markup() -> None:
+    stream = io.StringIO()
+    render_exercise(_result(), Console(file=stream, width=80, color_system=None), "en", verbose=True)
+    assert "[bold]hello[/bold]" in stream.getvalue()
+
+
+def test_results_json_has_markdown_per_test() -> None:
+    data = results_json([_result()], "en")
+    failed = data["tests"][0]
+    assert failed["status"] == "failed" and failed["score"] == 0 and failed["max_score"] == 2.5
+    assert "```python" in failed["output"] and "concat-order" in failed["output"]
+    assert data["tests"][1]["status"] == "passed"
+    assert data["score"] == 2.5 and data["max_score"] == 5
+
+
+@pytest.mark.parametrize("kind", list(Kind), ids=[k.value for k in Kind])
+def test_every_kind_explains_without_unfilled_placeholders(kind: Kind) -> None:
+    detail = {key: "X" for key in ("file", "reason", "line", "type", "message", "function", "detail",
+                                   "where", "expected", "obtained", "rule_en", "rule_ko", "found",
+                                   "argument", "raised", "case", "calls")}
+    for lang in ("en", "ko"):
+        message = explain(Failure(kind, detail), lang).message
+        assert "{" not in message and message
+    assert text(FAILURES, kind.value, "en", **detail) != text(FAILURES, kind.value, "ko", **detail)

@@ -1,0 +1,227 @@
+"""The trust boundary: whatever a submission does, it earns nothing it did not earn and the grader survives.
+
+Each case is a small hostile (or merely unlucky) student file graded through the
+real sandbox (a fresh, limited process) with short time limits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.course import Course, Limits
+from grader.grading import grade_file
+from grader.results import ExerciseResult, Kind, Status
+from tests.conftest import ROOT, grade
+
+FAST = Limits(call_seconds=2, exercise_seconds=30, memory_mb=4096, output_kb=256)
+
+CORRECT_BODY = "return torch.sigmoid(torch.cat([h_prev, x_t], -1) @ W_f.T + b_f)"
+
+
+def run(course: Course, tmp_path: Path, source: str, exercise: str = "05") -> ExerciseResult:
+    entry = dataclasses.replace(course.resolve(exercise), limits=FAST)
+    path = tmp_path / entry.file
+    path.write_text(textwrap.dedent(source))
+    return grade_file(course, entry, path)
+
+
+def kinds(result: ExerciseResult) -> set[str]:
+    found = {c.failure.kind.value for c in result.checks if c.failure is not None}
+    return found | ({result.problem.kind.value} if result.problem else set())
+
+
+def assert_no_points(result: ExerciseResult) -> None:
+    assert not result.passed
+    assert result.score < result.max_score
+
+
+def test_correct_submission_using_threads_urandom_float64_and_autograd_passes(course: Course,
+                                                                              tmp_path: Path) -> None:
+    """The sandbox never makes a correct submission fail."""
+    result = run(course, tmp_path, f"""
+        import os, threading
+        import torch
+
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            seen = []
+            worker = threading.Thread(target=lambda: seen.append(os.urandom(4)))
+            worker.start(); worker.join()
+            assert len(seen[0]) == 4
+            torch.zeros(2, dtype=torch.float64).requires_grad_().sum().backward()
+            {CORRECT_BODY}
+    """)
+    assert result.passed, [(c.name, c.failure) for c in result.checks]
+
+
+HOSTILE = [
+    ("sys-exit-in-call", """
+        import sys
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            sys.exit(0)
+     """, "raised"),
+    ("os-exit-in-call", """
+        import os
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            os._exit(0)
+     """, "crashed"),
+    ("exit-at-import", """
+        raise SystemExit(0)
+     """, "import-error"),
+    ("segfault", """
+        import ctypes
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            ctypes.string_at(0)
+     """, "crashed"),
+    ("always-equal-object", """
+        class Anything:
+            def __eq__(self, other): return True
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            return Anything()
+     """, "not-a-tensor"),
+    ("tensor-subclass-liar", """
+        import torch
+        class Liar(torch.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                if getattr(func, "__name__", "") in ("allclose", "equal", "eq", "__eq__"):
+                    return True
+                return super().__torch_function__(func, types, args, kwargs or {})
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            return torch.zeros(h_prev.shape, dtype=h_prev.dtype).as_subclass(Liar)
+     """, "tensor-subclass"),
+    ("patches-the-checker", """
+        import torch, numpy, math
+        torch.allclose = lambda *a, **k: True
+        torch.equal = lambda *a, **k: True
+        torch.testing.assert_close = lambda *a, **k: None
+        numpy.allclose = lambda *a, **k: True
+        math.isclose = lambda *a, **k: True
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            return torch.zeros(h_prev.shape, dtype=h_prev.dtype)
+     """, "wrong-value"),
+    ("hunts-for-the-answer", """
+        import gc, sys, torch
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            for obj in gc.get_objects():
+                if isinstance(obj, torch.Tensor) and obj.shape == h_prev.shape and obj is not h_prev:
+                    return obj.clone()
+            frame = sys._getframe()
+            while frame.f_back is not None:
+                frame = frame.f_back
+            return torch.full(h_prev.shape, 0.25, dtype=h_prev.dtype)
+     """, "wrong-value"),
+    ("mutates-input", f"""
+        import torch
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            result = torch.sigmoid(torch.cat([h_prev, x_t], -1) @ W_f.T + b_f)
+            h_prev.mul_(0)
+            return result
+     """, "modified-input"),
+    ("returns-float32-for-float64", f"""
+        import torch
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            return ({CORRECT_BODY.removeprefix("return ")}).float()
+     """, "wrong-dtype"),
+    ("returns-meta-tensor", """
+        import torch
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            return torch.empty(h_prev.shape, dtype=h_prev.dtype, device="meta")
+     """, "wrong-device"),
+    ("returns-detached", f"""
+        import torch
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            return ({CORRECT_BODY.removeprefix("return ")}).detach()
+     """, "not-differentiable"),
+    ("forges-a-reply-frame", """
+        import os, json, struct, torch
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            body = json.dumps({"op": "reply", "id": 1, "ok": True, "result": None, "buffers": []}).encode()
+            for fd in range(3, 12):
+                try:
+                    os.write(fd, struct.pack("<Q", len(body)) + body)
+                except OSError:
+                    pass
+            return torch.zeros(h_prev.shape, dtype=h_prev.dtype)
+     """, None),
+    ("memory-bomb", """
+        import torch
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            return torch.empty(2**34, dtype=torch.float64)
+     """, "memory-limit"),
+    ("stdout-flood", """
+        import sys
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            while True:
+                sys.stdout.write("x" * 65536)
+     """, "output-limit"),
+]
+
+
+@pytest.mark.parametrize(("name", "source", "expected"), HOSTILE, ids=[case[0] for case in HOSTILE])
+def test_hostile_submission_earns_nothing(course: Course, tmp_path: Path, name: str, source: str,
+                                          expected: str | None) -> None:
+    result = run(course, tmp_path, source)
+    assert_no_points(result)
+    assert not any(c.status is Status.ERROR for c in result.checks)
+    if expected is not None:
+        assert expected in kinds(result), kinds(result)
+
+
+def test_endless_loop_hits_the_time_limit_and_the_grader_goes_on(course: Course, tmp_path: Path) -> None:
+    start = time.monotonic()
+    result = run(course, tmp_path, """
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            while True:
+                pass
+    """)
+    elapsed = time.monotonic() - start
+    assert_no_points(result)
+    assert Kind.TIMEOUT.value in kinds(result)
+    assert elapsed < FAST.exercise_seconds + 10
+
+
+def test_sleeping_forever_hits_the_wall_clock_limit(course: Course, tmp_path: Path) -> None:
+    result = run(course, tmp_path, """
+        import time
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            time.sleep(10**6)
+    """)
+    assert Kind.TIMEOUT.value in kinds(result)
+
+
+@pytest.mark.parametrize("route", [
+    "torch.softmax(x, dim)", "F.softmax(x, dim=dim)", "x.softmax(dim)", "getattr(torch, 'soft' + 'max')(x, dim)",
+    "torch.ops.aten._softmax(x, dim, False)", "torch.special.softmax(x, dim)",
+    "torch.log_softmax(x, dim).exp()", "importlib.import_module('torch.nn.functional').softmax(x, dim)",
+])
+def test_forbidden_softmax_is_caught_however_it_is_reached(course: Course, tmp_path: Path, route: str) -> None:
+    result = run(course, tmp_path, f"""
+        import importlib
+        import torch
+        import torch.nn.functional as F
+        def softmax(x, dim=-1):
+            return {route}
+    """, exercise="09")
+    assert_no_points(result)
+    assert Kind.FORBIDDEN_CALL.value in kinds(result)
+
+
+def test_printed_fake_score_does_not_change_the_json(tmp_path: Path) -> None:
+    student = tmp_path / "ex05_forget_gate.py"
+    student.write_text(textwrap.dedent("""
+        import json, torch
+        print(json.dumps({"score": 100, "max_score": 5, "tests": []}))
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            print('{"score": 5}')
+            return torch.zeros(h_prev.shape, dtype=h_prev.dtype)
+    """))
+    done = grade("exercise-05", "--file", str(student), "--json", cwd=ROOT)
+    assert done.code == 1
+    result = json.loads(done.out)
+    assert result["score"] < result["max_score"] == pytest.approx(5)
