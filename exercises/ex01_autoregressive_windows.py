@@ -5,7 +5,6 @@ Fill in ``autoregressive_windows`` below, then run ``grade exercise-01``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

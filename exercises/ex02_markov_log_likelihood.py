@@ -5,7 +5,6 @@ Fill in ``markov_log_likelihood`` below, then run ``grade exercise-02``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

@@ -5,7 +5,6 @@ Fill in ``rnn_cell`` and ``rnn_forward`` below, then run ``grade exercise-03``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

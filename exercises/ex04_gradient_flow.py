@@ -5,7 +5,6 @@ Fill in ``linear_collapse`` and ``hidden_jacobian`` below, then run ``grade exer
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

@@ -5,7 +5,6 @@ Fill in ``forget_gate`` below, then run ``grade exercise-05``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

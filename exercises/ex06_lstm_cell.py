@@ -5,7 +5,6 @@ Fill in ``lstm_cell`` below, then run ``grade exercise-06``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

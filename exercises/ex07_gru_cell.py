@@ -5,7 +5,6 @@ Fill in ``gru_cell`` below, then run ``grade exercise-07``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

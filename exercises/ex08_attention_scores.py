@@ -5,7 +5,6 @@ Fill in ``attention_scores`` below, then run ``grade exercise-08``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

@@ -5,7 +5,6 @@ Fill in ``softmax`` below, then run ``grade exercise-09``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

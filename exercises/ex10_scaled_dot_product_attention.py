@@ -5,7 +5,6 @@ Fill in ``scaled_dot_product_attention`` below, then run ``grade exercise-10``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

@@ -5,7 +5,6 @@ Fill in ``multi_head_attention`` below, then run ``grade exercise-12``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

@@ -5,7 +5,6 @@ Fill in ``encoder_layer`` below, then run ``grade exercise-13``.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 

@@ -149,12 +149,12 @@ def _to_python(node: yaml.Node | None, path: tuple[Any, ...], lines: Lines) -> A
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
-            key = yaml.SafeLoader(key_node.value).construct_object(key_node)  # type: ignore[no-untyped-call]
+            key = yaml.SafeLoader(key_node.value).construct_object(key_node)
             out[key] = _to_python(value_node, (*path, key), lines)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
+    return yaml.SafeLoader("").construct_object(node)
 
 
 # --- validation, one small function per field -----------------------------------------

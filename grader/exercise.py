@@ -26,8 +26,8 @@ from grader.errors import CourseConfigError
 Case = dict[str, Any]
 """One input: argument name -> value, in the function's parameter order."""
 
-Cases = Callable[[torch.dtype], st.SearchStrategy[Case]]
-"""Inputs for one float dtype."""
+Cases = Callable[[torch.dtype | None], st.SearchStrategy[Case]]
+"""Inputs for one float dtype (None for a function with no float inputs)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,8 @@ def _result() -> ExerciseResult:
     checks = (
         CheckResult("forget_gate: matches reference (float32)", "matches-reference", "forget_gate",
                     "float32", Status.FAILED, 0.0, 2.5, 31, failure),
-        CheckResult("forget_gate: keeps inputs", "keeps-inputs", "forget_gate", "", Status.PASSED, 2.5, 2.5, 10),
+        CheckResult("forget_gate: keeps inputs", "keeps-inputs", "forget_gate", "", Status.PASSED,
+                    2.5, 2.5, 10),
     )
     return ExerciseResult("exercise-05", "LSTM forget gate", "ex05_forget_gate.py", checks, 1.5)
 

@@ -116,7 +116,7 @@ HOSTILE = [
                 frame = frame.f_back
             return torch.full(h_prev.shape, 0.25, dtype=h_prev.dtype)
      """, "wrong-value"),
-    ("mutates-input", f"""
+    ("mutates-input", """
         import torch
         def forget_gate(h_prev, x_t, W_f, b_f):
             result = torch.sigmoid(torch.cat([h_prev, x_t], -1) @ W_f.T + b_f)
@@ -196,11 +196,13 @@ def test_sleeping_forever_hits_the_wall_clock_limit(course: Course, tmp_path: Pa
 
 
 @pytest.mark.parametrize("route", [
-    "torch.softmax(x, dim)", "F.softmax(x, dim=dim)", "x.softmax(dim)", "getattr(torch, 'soft' + 'max')(x, dim)",
-    "torch.ops.aten._softmax(x, dim, False)", "torch.special.softmax(x, dim)",
-    "torch.log_softmax(x, dim).exp()", "importlib.import_module('torch.nn.functional').softmax(x, dim)",
+    "torch.softmax(x, dim)", "F.softmax(x, dim=dim)", "x.softmax(dim)",
+    "getattr(torch, 'soft' + 'max')(x, dim)", "torch.ops.aten._softmax(x, dim, False)",
+    "torch.special.softmax(x, dim)", "torch.log_softmax(x, dim).exp()",
+    "importlib.import_module('torch.nn.functional').softmax(x, dim)",
 ])
-def test_forbidden_softmax_is_caught_however_it_is_reached(course: Course, tmp_path: Path, route: str) -> None:
+def test_forbidden_softmax_is_caught_however_it_is_reached(course: Course, tmp_path: Path,
+                                                           route: str) -> None:
     result = run(course, tmp_path, f"""
         import importlib
         import torch

@@ -66,6 +66,7 @@ class _Search:
     def __init__(self, check: Check, target: Target) -> None:
         self.check, self.target = check, target
         self.seen = 0
+        self.best_at = 0
         self.current: Case | None = None
         self.best: _Found | None = None
         self.failing: list[Case] = []

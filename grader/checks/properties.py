@@ -37,8 +37,9 @@ class Target:
 
     def call(self, case: Case, **flags: Any) -> Reply:
         args, kwargs = self.function.split(case)
-        return self.runner.call(Call(self.function.name, args, kwargs,
-                                     forbidden=self.exercise.forbidden, **flags))
+        reply: Reply = self.runner.call(Call(self.function.name, args, kwargs,
+                                             forbidden=self.exercise.forbidden, **flags))
+        return reply
 
     def reference(self, case: Case) -> Any:
         args, kwargs = self.function.split(copy.deepcopy(case))
@@ -115,7 +116,8 @@ def value_failure(obtained: Any, expected64: Any, dtype_size: tuple[torch.dtype,
 
 def upcast(case: Case) -> Case:
     """The same input with every float tensor in float64 (the reference's precision)."""
-    return map_tensors(copy.deepcopy(case), lambda t: t.double() if t.is_floating_point() else t)
+    wide: Case = map_tensors(copy.deepcopy(case), lambda t: t.double() if t.is_floating_point() else t)
+    return wide
 
 
 def problem_size(case: Case) -> int:
@@ -125,7 +127,12 @@ def problem_size(case: Case) -> int:
 
 def _tensors(value: Any) -> list[torch.Tensor]:
     found: list[torch.Tensor] = []
-    map_tensors(value, lambda t: found.append(t) or t)
+
+    def keep(t: torch.Tensor) -> torch.Tensor:
+        found.append(t)
+        return t
+
+    map_tensors(value, keep)
     return found
 
 

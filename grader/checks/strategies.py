@@ -26,33 +26,16 @@ def sizes(min_value: int = 1, max_value: int = 4) -> st.SearchStrategy[int]:
     return st.integers(min_value, max_value)
 
 
-def values(min_value: float = -2.0, max_value: float = 2.0) -> st.SearchStrategy[float]:
-    """Moderate floats that are exact in float32, so both dtypes see the same input."""
-    return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=32)
-
-
-def huge_values(dtype: torch.dtype) -> st.SearchStrategy[float]:
-    """Magnitudes near the top of what ``dtype`` holds, plus ordinary ones."""
-    big = 1e30 if dtype == torch.float32 else 1e300
-    return st.one_of(values(), st.sampled_from([big, -big, big / 3, -big / 7, 1e4, -1e4]))
-
-
 def tensors(shape: Sequence[int], dtype: torch.dtype = torch.float32,
-            elements: st.SearchStrategy[float] | None = None,
             scale: float = 1.0) -> st.SearchStrategy[torch.Tensor]:
     """A tensor of ``shape`` whose values shrink one by one towards 0.
 
     By default each value is one drawn byte naming a multiple of 1/64 in
-    [-2, 2) (see ``_VALUES``), times ``scale`` (a power of two keeps it exact in float32 and
-    float64 alike); several times faster to draw than a list of floats.
-    ``elements`` draws each value from a strategy instead.
+    [-2, 2) (see ``_VALUES``), times ``scale`` (a power of two keeps it exact
+    in float32 and float64 alike): several times faster to draw than a list
+    of floats.
     """
     count = math.prod(shape)
-    if elements is not None:
-        items = st.lists(elements, min_size=count, max_size=count)
-        return items.map(lambda xs: torch.tensor(xs, dtype=torch.float64).to(dtype).reshape(tuple(shape)))
-    # The length bound does not depend on the shape, so when the shrinker makes a shape
-    # smaller the drawn bytes stay valid and keep failing: sizes and values shrink together.
     return _bytes(count).map(lambda b: _from_bytes(b, shape, dtype, scale))
 
 
@@ -82,8 +65,13 @@ def batch_shapes(draw: st.DrawFn, max_dims: int = 2, max_size: int = 3) -> tuple
 
 
 def _bytes(count: int) -> st.SearchStrategy[np.ndarray]:
-    """``count`` drawn bytes as a uint8 array: one cheap draw, shrinking towards 0."""
-    raw = st.binary(min_size=count, max_size=max(count, _MAX_BYTES))  # see tensors(): shrinks with shapes
+    """``count`` drawn bytes as a uint8 array: one cheap draw, shrinking towards 0.
+
+    The upper length bound does not depend on ``count``: when the shrinker makes
+    a shape smaller, the bytes already drawn stay valid (only the first ``count``
+    are read), so sizes and values shrink together instead of the data resetting.
+    """
+    raw = st.binary(min_size=count, max_size=max(count, _MAX_BYTES))
     return raw.map(lambda b: np.frombuffer(b[:count], dtype=np.uint8))
 
 
@@ -159,5 +147,7 @@ def with_layouts(draw: st.DrawFn, cases: st.SearchStrategy[dict[str, Any]]) -> d
     """Cases where, sometimes, every float tensor is non-contiguous."""
     case = draw(cases)
     if draw(st.booleans()):
-        return map_tensors(case, lambda t: noncontiguous(t) if t.is_floating_point() else t)
+        strided: dict[str, Any] = map_tensors(
+            case, lambda t: noncontiguous(t) if t.is_floating_point() else t)
+        return strided
     return case

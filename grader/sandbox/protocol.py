@@ -150,6 +150,7 @@ def decode_tensor(info: Any, buffers: list[bytes], *, strict: bool) -> Any:
     dtype, shape = DTYPES.get(info.get("dtype", "")), info.get("shape")
     if dtype is None or not _valid_shape(shape):
         raise ProtocolError(f"tensor header has bad dtype or shape: {info!r:.200}")
+    assert isinstance(shape, list)
     if strict and info.get("type") != "torch.Tensor":
         return Foreign(str(info.get("type"))[:200], tensor_subclass=True)
     if "unreadable" in info or "buffer" not in info or (strict and info.get("device") != "cpu"):

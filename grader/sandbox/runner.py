@@ -194,7 +194,7 @@ class StudentProcess:
             detail = _exit_detail(self.proc.returncode)
         return WorkerGone(reason, detail, self.output())
 
-    def receive(self, deadline: float) -> dict[str, Any] | tuple[dict[str, Any], list[bytes]]:
+    def receive(self, deadline: float) -> tuple[dict[str, Any], list[bytes]]:
         from grader.sandbox import protocol
 
         try:

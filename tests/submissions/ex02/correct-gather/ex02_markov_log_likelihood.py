@@ -1,4 +1,3 @@
-import torch
 
 
 def markov_log_likelihood(states, initial, transition):

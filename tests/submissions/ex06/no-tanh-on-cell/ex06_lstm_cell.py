@@ -1,4 +1,3 @@
-import torch
 
 
 def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):

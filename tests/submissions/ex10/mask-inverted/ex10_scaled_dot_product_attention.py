@@ -1,7 +1,5 @@
 import math
 
-import torch
-
 
 def scaled_dot_product_attention(q, k, v, mask=None):
     s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])

@@ -1,7 +1,5 @@
 import math
 
-import torch
-
 
 def multi_head_attention(query, key, value, W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o, num_heads, mask=None):
     B, Lq, D = query.shape
