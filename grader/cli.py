@@ -63,9 +63,21 @@ def check(exercise: str, file: Path | None, as_json: bool, verbose: bool, lang: 
 
     course = _course(course_path)
     entry = course.resolve(exercise)
+    _warn_if_unconfined(verbose)
     result = grade_file(course, entry, file)
     _show(result, as_json, verbose, _lang(lang))
     return ExitCode.PASSED if result.passed else ExitCode.CHECKS_FAILED
+
+
+def _warn_if_unconfined(verbose: bool) -> None:
+    from grader.sandbox.confine import probe
+
+    tier = probe()
+    if verbose or tier.name == "rlimits":
+        click.echo(f"grade: sandbox: {tier.describe()}", err=True)
+    if tier.name == "rlimits":
+        click.echo("grade: warning: student code runs with resource limits only, not confined "
+                   "(see grade doctor)", err=True)
 
 
 def _show(result: Any, as_json: bool, verbose: bool, lang: str) -> None:
@@ -79,6 +91,19 @@ def _show(result: Any, as_json: bool, verbose: bool, lang: str) -> None:
     from grader.feedback.terminal import render_exercise
 
     render_exercise(result, Console(highlight=False), lang, verbose)
+
+
+@cli.command("doctor")
+def doctor() -> ExitCode:
+    """Say which sandbox tier confines student code on this machine, and why."""
+    from grader.sandbox.confine import probe
+
+    tier = probe()
+    click.echo(f"sandbox: {tier.describe()}")
+    click.echo(f"  namespaces and read-only filesystem (bubblewrap): {'yes' if tier.bwrap else 'no'}")
+    click.echo(f"  seccomp: no fork, exec, sockets, ptrace, mounts: {'yes' if tier.seccomp else 'no'}")
+    click.echo("  limits: memory, CPU, file size, open files, wall clock, output: yes")
+    return ExitCode.PASSED
 
 
 @cli.command("validate")

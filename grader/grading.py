@@ -24,7 +24,7 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
     problem = submission.problem()
     runner = None
     if problem is None:
-        runner = SandboxRunner(submission.path, entry.module, entry.limits)
+        runner = SandboxRunner(submission.read(), entry.file, entry.module, entry.limits)
     try:
         exercise = _spec(course, entry)  # loads while the student's process starts
         from grader.checks.engine import gone_failure, grade_checks, not_run

@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,8 +28,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from grader.course import Limits
+from grader.sandbox import confine
 
-WORKER = Path(__file__).with_name("worker.py")
 START_SECONDS = 60.0  # importing torch on a loaded 2-core machine can take a while
 KEEP_OUTPUT = 8 << 10  # bytes of the student's output kept for feedback
 MAX_RESTARTS = 2
@@ -139,11 +138,12 @@ class _CappedReader(threading.Thread):
 class StudentProcess:
     """One fresh interpreter that has imported one student file."""
 
-    def __init__(self, student_file: Path, module: str, limits: Limits) -> None:
+    def __init__(self, source: bytes, name: str, module: str, limits: Limits) -> None:
         self.limits = limits
+        self.tier = confine.probe()
         self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
-        self.file = self.scratch / student_file.name
-        shutil.copyfile(student_file, self.file)
+        self.file = self.scratch / name
+        self.file.write_bytes(source)
         self.module = module
         self.started = time.monotonic()
         self.proc, self.to_child, self.from_child = self._spawn()
@@ -165,8 +165,9 @@ class StudentProcess:
             "RLIMIT_CORE": 0,
             "RLIMIT_NOFILE": 256,
         }
-        argv = [sys.executable, "-I", "-B", "-u", str(WORKER), str(call_r), str(reply_w),
-                str(self.file), self.module, json.dumps(rlimits)]
+        config = {"rlimits": rlimits, "seccomp": self.tier.seccomp}
+        argv = confine.worker_command(self.tier, self.scratch, self.file.name,
+                                      [str(call_r), str(reply_w), self.module, json.dumps(config)])
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
                "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1"}
@@ -307,11 +308,15 @@ def _exit_detail(code: int | None) -> str:
 class SandboxRunner:
     """Calls student functions in a fresh process, within the exercise's limits."""
 
-    def __init__(self, student_file: Path, module: str, limits: Limits) -> None:
-        self.student_file, self.module, self.limits = student_file, module, limits
+    def __init__(self, source: bytes, name: str, module: str, limits: Limits) -> None:
+        """Start the student's process on ``source`` (the file's bytes, read once and checked)."""
+        self.source, self.name, self.module, self.limits = source, name, module, limits
         self.deadline = time.monotonic() + limits.exercise_seconds
         self.restarts = 0
-        self.process: StudentProcess | None = StudentProcess(student_file, module, limits)
+        self.process: StudentProcess | None = self._start()
+
+    def _start(self) -> StudentProcess:
+        return StudentProcess(self.source, self.name, self.module, self.limits)
 
     def hello(self) -> Hello:
         return self._live().wait_hello(self.deadline)
@@ -321,7 +326,7 @@ class SandboxRunner:
             if self.restarts >= MAX_RESTARTS or time.monotonic() > self.deadline - 5:
                 raise WorkerGone("gave-up", "the submission's process failed too often")
             self.restarts += 1
-            self.process = StudentProcess(self.student_file, self.module, self.limits)
+            self.process = self._start()
         return self.process
 
     def call(self, call: Call) -> Reply:

@@ -25,9 +25,9 @@ from typing import Any
 _HERE = Path(__file__).resolve().parent
 
 
-def _load_protocol() -> Any:
-    # -I leaves this folder off sys.path on purpose, so load the one file by path.
-    spec = importlib.util.spec_from_file_location("_grader_protocol", _HERE / "protocol.py")
+def _load(name: str) -> Any:
+    # -I leaves this folder off sys.path on purpose, so load our own files by path.
+    spec = importlib.util.spec_from_file_location(f"_grader_{name}", _HERE / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -208,12 +208,16 @@ def _function_mode() -> type:
 def main() -> None:
     read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
     student_path, module_name = sys.argv[3], sys.argv[4]
-    _set_limits(json.loads(sys.argv[5]))
-    protocol = _load_protocol()
+    config = json.loads(sys.argv[5])
+    _set_limits(config["rlimits"])
+    protocol = _load("protocol")
     writer = os.fdopen(write_fd, "wb")
-    worker = Worker(protocol, student_path, module_name)
+    worker = Worker(protocol, student_path, module_name)  # imports torch
     worker.torch.set_num_threads(1)
-    protocol.write_frame(writer, worker.load_student(), [])
+    # The filter goes on after torch is loaded and before any student code runs.
+    confined = bool(config.get("seccomp")) and _load("seccomp").install()
+    hello = worker.load_student()
+    protocol.write_frame(writer, {**hello, "seccomp": confined}, [])
     while True:
         try:
             header, buffers = protocol.read_frame(read_fd)

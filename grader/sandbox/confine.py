@@ -1,0 +1,134 @@
+"""Which confinement this machine offers, probed once, and the command line that applies it.
+
+Trusted side. Tiers, strongest first (sandbox-notes §6):
+
+* ``bubblewrap``: a private mount, PID, network, IPC and user namespace with
+  every capability dropped; only the Python install, three grader files and
+  the one student file are visible, read-only; /tmp and the work folder are
+  small tmpfs; no network, not even loopback. Plus everything below.
+* ``seccomp``: the student's process may not fork, exec, open sockets, ptrace,
+  mount, raise its limits or signal other processes. Plus everything below.
+* ``rlimits``: a fresh process with address-space, CPU, file-size and
+  open-file limits, wall-clock limits and capped output: robust, not confined.
+
+``GRADER_SANDBOX=bubblewrap|seccomp|rlimits`` caps the tier (tests use it to
+prove each fallback still holds).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+TIERS = ("bubblewrap", "seccomp", "rlimits")
+HERE = Path(__file__).resolve().parent
+WORKER_FILES = ("worker.py", "protocol.py", "seccomp.py")
+INSIDE = Path("/opt/grader")  # where the worker's files appear inside bubblewrap
+WORK = Path("/sandbox")       # the student's work folder inside bubblewrap
+TMPFS_BYTES = 64 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    name: str
+    bwrap: str | None
+    seccomp: bool
+    reason: str
+    """Why a stronger tier is not in force (empty when the strongest is)."""
+
+    def describe(self) -> str:
+        return self.name + (f" ({self.reason})" if self.reason else "")
+
+
+def _cap() -> int:
+    wanted = os.environ.get("GRADER_SANDBOX", "bubblewrap")
+    return TIERS.index(wanted) if wanted in TIERS else 0
+
+
+@functools.cache
+def probe() -> Tier:
+    """The strongest tier that works here (about 10 ms, once per process)."""
+    cap = _cap()
+    seccomp_ok = _seccomp_works()
+    reasons = []
+    bwrap = shutil.which("bwrap")
+    if cap == 0 and bwrap is not None:
+        trial = subprocess.run([bwrap, *_namespace_flags(), "--ro-bind", "/", "/", "true"],
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+        if trial.returncode == 0:
+            return Tier("bubblewrap", bwrap, seccomp_ok, "" if seccomp_ok else "no seccomp")
+        reasons.append("bwrap cannot create namespaces here")
+    elif cap == 0:
+        reasons.append("bwrap is not installed")
+    else:
+        reasons.append(f"capped by GRADER_SANDBOX={TIERS[cap]}")
+    if cap <= 1 and seccomp_ok:
+        return Tier("seccomp", None, True, "; ".join(reasons))
+    if cap <= 1:
+        reasons.append("seccomp is unavailable")
+    return Tier("rlimits", None, False, "; ".join(reasons))
+
+
+def _seccomp_works() -> bool:
+    # Cheap: the worker installs the filter and says in its greeting whether it took.
+    from grader.sandbox import seccomp
+
+    return seccomp.supported() is not None
+
+
+def _namespace_flags() -> list[str]:
+    # --cap-drop ALL is what makes bwrap a sandbox when the grader runs as root (sandbox-notes §0.3).
+    return ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL",
+            "--die-with-parent", "--new-session"]
+
+
+def python_roots() -> list[Path]:
+    """The folders the interpreter and its packages live in (bound read-only into the sandbox)."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+             *(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")),
+             str(Path(sys.executable).resolve().parent)}
+    roots = sorted({Path(p).resolve() for p in paths if p and Path(p).exists()})
+    # Keep only the outermost folders, and nothing /usr already covers.
+    kept = [r for r in roots if not any(o != r and o in r.parents for o in roots)]
+    return [r for r in kept if r != Path("/usr") and Path("/usr") not in r.parents]
+
+
+def worker_command(tier: Tier, scratch: Path, student: str, args: list[str]) -> list[str]:
+    """The argv that starts the worker on ``scratch/student`` under ``tier``."""
+    python = [sys.executable, "-I", "-B", "-u"]
+    if tier.bwrap is None:
+        return [*python, str(HERE / "worker.py"), *args[:2], str(scratch / student), *args[2:]]
+    flags = [tier.bwrap, *_namespace_flags(), "--hostname", "sandbox", "--uid", "65534", "--gid", "65534",
+             "--ro-bind", "/usr", "/usr"]
+    for top in ("bin", "lib", "lib64", "sbin"):
+        path = Path("/") / top
+        if path.is_symlink():
+            flags += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            flags += ["--ro-bind", str(path), str(path)]
+    for extra in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/sys/devices/system/cpu"):
+        flags += ["--ro-bind-try", extra, extra]
+    # The tmpfs folders come first: a Python install under /tmp (a venv) is then bound on top.
+    flags += ["--proc", "/proc", "--dev", "/dev",
+              "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
+              "--size", str(TMPFS_BYTES), "--tmpfs", str(WORK)]
+    for root in python_roots():
+        flags += ["--ro-bind", str(root), str(root)]
+    for name in WORKER_FILES:
+        flags += ["--ro-bind", str(HERE / name), str(INSIDE / name)]
+    flags += ["--ro-bind", str(scratch / student), str(WORK / student),
+              "--chdir", str(WORK), "--clearenv",
+              "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", str(WORK),
+              "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8"]
+    for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
+                "OPENBLAS_L2_SIZE"):
+        value = "1" if key.endswith("NUM_THREADS") else os.environ.get(key)
+        if value is not None:
+            flags += ["--setenv", key, value]
+    return [*flags, *python, str(INSIDE / "worker.py"), *args[:2], str(WORK / student), *args[2:]]

@@ -1,0 +1,114 @@
+"""A seccomp deny-list for the student's process, as raw BPF (no compiled dependency).
+
+Runs inside the student's process: the worker installs it after importing
+torch and before importing the student file. Stdlib only. Blocks what a
+function that turns tensors into tensors never needs: new processes (threads
+stay allowed), exec, sockets, ptrace and cross-process memory, mounts and
+namespaces, raising resource limits, signals to any process but itself, and a
+few kernel interfaces (bpf, perf, keyrings, io_uring, modules). Denied calls
+fail with EPERM (clone3 with ENOSYS, so glibc falls back to clone, which is
+then allowed for threads). See sandbox-notes §Layer 2.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import platform
+import struct
+
+CLONE_THREAD = 0x00010000
+AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+X32_BIT = 0x40000000
+
+# name -> number, per architecture (x86_64 from arch/x86/entry/syscalls, aarch64 asm-generic).
+SYSCALLS = {
+    "x86_64": {
+        "fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "execve": 59, "execveat": 322,
+        "socket": 41, "socketpair": 53, "ptrace": 101, "process_vm_readv": 310,
+        "process_vm_writev": 311, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
+        "unshare": 272, "setns": 308, "bpf": 321, "perf_event_open": 298, "keyctl": 250,
+        "add_key": 248, "request_key": 249, "userfaultfd": 323, "io_uring_setup": 425,
+        "io_uring_enter": 426, "io_uring_register": 427, "kexec_load": 246, "init_module": 175,
+        "finit_module": 313, "delete_module": 176, "reboot": 169, "swapon": 167, "swapoff": 168,
+        "acct": 163, "setrlimit": 160, "prlimit64": 302, "kill": 62, "tkill": 200, "tgkill": 234,
+        "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "pidfd_send_signal": 424,
+        "pidfd_open": 434, "open_by_handle_at": 304, "name_to_handle_at": 303,
+    },
+    "aarch64": {
+        "clone": 220, "clone3": 435, "execve": 221, "execveat": 281, "socket": 198,
+        "socketpair": 199, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
+        "mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51, "unshare": 97, "setns": 268,
+        "bpf": 280, "perf_event_open": 241, "keyctl": 219, "add_key": 217, "request_key": 218,
+        "userfaultfd": 282, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+        "kexec_load": 104, "init_module": 105, "finit_module": 273, "delete_module": 106,
+        "reboot": 142, "swapon": 224, "swapoff": 225, "acct": 89, "setrlimit": 164,
+        "prlimit64": 261, "kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138,
+        "rt_tgsigqueueinfo": 240, "pidfd_send_signal": 424, "pidfd_open": 434,
+        "open_by_handle_at": 265, "name_to_handle_at": 264,
+    },
+}
+SPECIAL = {"clone", "clone3", "kill", "tgkill"}  # decided by their arguments below
+
+# Classic BPF opcodes and seccomp return values.
+LD_ABS, JEQ, JSET, JGE, RET = 0x20, 0x15, 0x45, 0x35, 0x06
+ALLOW, ERRNO = 0x7FFF0000, 0x00050000
+NR, ARCH, ARG0 = 0, 4, 16  # offsets in struct seccomp_data (ARG0: its low 32 bits)
+
+
+def _program(arch: str, pid: int) -> list[tuple[int, int, int, int]]:
+    """The filter as (code, jt, jf, k) tuples, labels resolved."""
+    calls = SYSCALLS[arch]
+    own = [pid & 0xFFFFFFFF, 0, (-pid) & 0xFFFFFFFF]  # kill(self), kill(0), kill(-own group)
+    body: list[tuple[int, str | int, str | int, int]] = [
+        (LD_ABS, 0, 0, ARCH), (JEQ, 0, "allow", AUDIT_ARCH[arch]), (LD_ABS, 0, 0, NR),
+    ]
+    if arch == "x86_64":
+        body.append((JGE, "deny", 0, X32_BIT))  # the x32 ABI's numbers would slip past
+    body += [(JEQ, "deny", 0, n) for name, n in calls.items() if name not in SPECIAL]
+    body += [(JEQ, "clone", 0, calls["clone"]), (JEQ, "enosys", 0, calls["clone3"]),
+             (JEQ, "kill", 0, calls["kill"]), (JEQ, "tgkill", 0, calls["tgkill"]),
+             (RET, 0, 0, ALLOW)]
+    labels: dict[str, list[tuple[int, str | int, str | int, int]]] = {
+        "clone": [(LD_ABS, 0, 0, ARG0), (JSET, "allow", "deny", CLONE_THREAD)],
+        "kill": [(LD_ABS, 0, 0, ARG0), *[(JEQ, "allow", 0, k) for k in own], (JEQ, "deny", "deny", 0)],
+        "tgkill": [(LD_ABS, 0, 0, ARG0), (JEQ, "allow", "deny", own[0])],
+        "enosys": [(RET, 0, 0, ERRNO | errno.ENOSYS)],
+        "deny": [(RET, 0, 0, ERRNO | errno.EPERM)],
+        "allow": [(RET, 0, 0, ALLOW)],
+    }
+    where: dict[str, int] = {}
+    for name, block in labels.items():
+        where[name] = len(body)
+        body += block
+
+    def jump(target: str | int, at: int) -> int:
+        return target if isinstance(target, int) else where[target] - at - 1
+
+    return [(code, jump(jt, i), jump(jf, i), k) for i, (code, jt, jf, k) in enumerate(body)]
+
+
+def supported() -> str | None:
+    """The architecture name when this machine can take the filter, else None."""
+    arch = platform.machine()
+    return arch if platform.system() == "Linux" and arch in SYSCALLS else None
+
+
+def install() -> bool:
+    """Install the filter on this process (and its threads to come). Irreversible."""
+    arch = supported()
+    if arch is None:
+        return False
+    program = _program(arch, os.getpid())
+    raw = b"".join(struct.pack("<HBBI", *ins) for ins in program)
+    filters = ctypes.create_string_buffer(raw)
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = Prog(len(program), ctypes.addressof(filters))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        return False
+    return bool(libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0)  # PR_SET_SECCOMP, FILTER
