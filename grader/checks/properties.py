@@ -49,6 +49,9 @@ class Target:
 # --- the rules ------------------------------------------------------------------------
 
 
+OUT_OF_MEMORY = ("can't allocate memory", "Cannot allocate memory", "out of memory")
+
+
 def error_failure(error: StudentError | None, stage: str = "call") -> Failure:
     """An exception from student code, classified."""
     if error is None:
@@ -59,7 +62,7 @@ def error_failure(error: StudentError | None, stage: str = "call") -> Failure:
         return Failure(Kind.MISSING_FUNCTION, {"function": error.message})
     if error.not_implemented:
         return Failure(Kind.NOT_IMPLEMENTED, detail)
-    if error.type == "MemoryError" or "can't allocate memory" in error.message:
+    if error.type == "MemoryError" or any(s in error.message for s in OUT_OF_MEMORY):
         return Failure(Kind.MEMORY_LIMIT, detail)
     return Failure(Kind.RAISED, detail)
 

@@ -123,6 +123,7 @@ def worker_command(tier: Tier, scratch: Path, student: str, args: list[str]) -> 
     for name in WORKER_FILES:
         flags += ["--ro-bind", str(HERE / name), str(INSIDE / name)]
     flags += ["--ro-bind", str(scratch / student), str(WORK / student),
+              "--remount-ro", "/",  # the namespace's own root too: only /tmp and the work folder are writable
               "--chdir", str(WORK), "--clearenv",
               "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", str(WORK),
               "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8"]

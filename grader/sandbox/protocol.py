@@ -119,8 +119,11 @@ def decode(tree: Any, buffers: list[bytes], *, strict: bool = False) -> Any:
     if tag == "$device" and isinstance(body, str):
         return torch.device(body)
     if tag == "$object" and isinstance(body, str):
-        return Foreign(body[:200])
+        return Foreign(body[:200].encode("utf-8", "replace").decode().translate(_PRINTABLE))
     raise ProtocolError(f"unknown tag {tag!r} in frame")
+
+
+_PRINTABLE = {c: "?" for c in (*range(0x20), 0x7F)}  # a type name is shown to the student
 
 
 class Foreign:
@@ -152,7 +155,8 @@ def decode_tensor(info: Any, buffers: list[bytes], *, strict: bool) -> Any:
         raise ProtocolError(f"tensor header has bad dtype or shape: {info!r:.200}")
     assert isinstance(shape, list)
     if strict and info.get("type") != "torch.Tensor":
-        return Foreign(str(info.get("type"))[:200], tensor_subclass=True)
+        name = str(info.get("type"))[:200].encode("utf-8", "replace").decode().translate(_PRINTABLE)
+        return Foreign(name, tensor_subclass=True)
     if "unreadable" in info or "buffer" not in info or (strict and info.get("device") != "cpu"):
         if strict:
             return Unreadable(info)

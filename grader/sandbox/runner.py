@@ -99,13 +99,22 @@ class Hello:
     error: StudentError | None = None
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F)}
+
+
+def clean(text: str, limit: int) -> str:
+    """Student text made safe to show: valid UTF-8, control characters (ANSI escapes) spelled out."""
+    text = text[:limit].encode("utf-8", "replace").decode("utf-8")
+    return text.translate(_CONTROL)
+
+
 def _error(data: Any) -> StudentError:
     if not isinstance(data, dict):
         return StudentError("ProtocolError", "malformed error report")
     line = data.get("line")
     return StudentError(
-        type=str(data.get("type", "Exception"))[:100],
-        message=str(data.get("message", ""))[:2000],
+        type=clean(str(data.get("type", "Exception")), 100),
+        message=clean(str(data.get("message", "")), 2000),
         line=line if isinstance(line, int) and not isinstance(line, bool) else None,
         is_value_error=data.get("is_value_error") is True,
         not_implemented=data.get("not_implemented") is True,
@@ -132,7 +141,7 @@ class _CappedReader(threading.Thread):
                 self.on_limit()
 
     def text(self) -> str:
-        return self.kept.decode("utf-8", errors="replace")
+        return clean(self.kept.decode("utf-8", errors="replace"), KEEP_OUTPUT)
 
 
 class StudentProcess:
@@ -214,7 +223,7 @@ class StudentProcess:
                 raise self.gone("malformed", "no greeting")
             names = header.get("callables") or []
             self.hello = Hello(ok=header.get("ok") is True,
-                               callables=tuple(str(n) for n in names if isinstance(n, str)),
+                               callables=tuple(clean(n, 100) for n in names if isinstance(n, str)),
                                error=_error(header["error"]) if "error" in header else None)
         return self.hello
 
@@ -284,11 +293,11 @@ def _reply(header: dict[str, Any], payload: list[bytes]) -> Reply:
     forbidden = header.get("forbidden_calls") or []
     changed = header.get("versions_changed") or []
     if not header.get("ok"):
-        return Reply(ok=False, error=_error(header.get("error")), stage=str(header.get("stage", "call")),
-                     forbidden_calls=tuple(str(f)[:100] for f in forbidden))
+        return Reply(ok=False, error=_error(header.get("error")), stage=clean(str(header.get("stage")), 20),
+                     forbidden_calls=tuple(clean(str(f), 100) for f in forbidden))
     grads = get("grads")
     return Reply(
-        ok=True, result=get("result"), forbidden_calls=tuple(str(f)[:100] for f in forbidden),
+        ok=True, result=get("result"), forbidden_calls=tuple(clean(str(f), 100) for f in forbidden),
         inputs_after=get("inputs_after"),
         versions_changed=tuple(i for i in changed if isinstance(i, int)),
         grads=list(grads) if isinstance(grads, list) else None,
