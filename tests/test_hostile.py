@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import stat
+import tempfile
 import textwrap
 import threading
 import time
@@ -115,6 +116,7 @@ def attack(course: Path, tmp_path: Path) -> Iterator[object]:
     marker = f"hostile-{uuid.uuid4().hex[:12]}"
     watched = [course, ROOT / "grader", ROOT / "solutions", Path.home() / "results.json"]
     before = {str(p): tree_digest(p) if p.is_dir() else p.exists() for p in watched}
+    scratch_before = set(Path(tempfile.gettempdir()).glob("grade-*"))
 
     def run(source: str, env: dict[str, str] | None = None, name: str = "ex05_forget_gate.py") -> Outcome:
         student = tmp_path / "submission" / name
@@ -138,6 +140,7 @@ def attack(course: Path, tmp_path: Path) -> Iterator[object]:
     assert survivors == [], "processes outlived the grading"
     assert listener.connections == 0, "the submission reached a loopback listener"
     assert after == before, "a file outside the scratch folder changed"
+    assert set(Path(tempfile.gettempdir()).glob("grade-*")) <= scratch_before, "a scratch folder was left"
 
 
 def outputs(outcome: Outcome) -> str:
@@ -268,13 +271,16 @@ def test_hostile_submission(attack: object, case: str) -> None:
         assert any(s in outputs(outcome) for s in ("Memory limit", "Time limit", "ended during the call"))
 
 
-@pytest.mark.parametrize("tier", ["seccomp", "rlimits"])
-@pytest.mark.parametrize("case", ["fork-bomb", "stderr-flood", "ignores-signals-and-loops", "setsid-daemon",
-                                  "memory-bomb-bytearrays", "unicode-and-binary-output"])
+FALLBACKS = [(tier, case) for tier in ("landlock", "seccomp", "rlimits")
+             for case in ("fork-bomb", "stderr-flood", "ignores-signals-and-loops", "setsid-daemon",
+                          "memory-bomb-bytearrays", "unicode-and-binary-output")
+             # Without seccomp or namespaces, started processes are bounded only by the time limit.
+             if not (tier == "rlimits" and case in ("fork-bomb", "setsid-daemon"))]
+
+
+@pytest.mark.parametrize(("tier", "case"), FALLBACKS, ids=[f"{t}-{c}" for t, c in FALLBACKS])
 def test_fallback_tiers_still_hold(attack: object, tier: str, case: str) -> None:
-    """With bubblewrap (and then seccomp) switched off, the same cases still earn nothing."""
-    if tier == "rlimits" and case in ("fork-bomb", "setsid-daemon"):
-        pytest.skip("without seccomp or namespaces, processes are bounded only by the time limit")
+    """With bubblewrap (and then Landlock, then seccomp) switched off, the same cases still earn nothing."""
     attack(CASES[case], env={"GRADER_SANDBOX": tier})  # type: ignore[operator]
 
 
@@ -395,3 +401,22 @@ def test_shadow_modules_beside_the_submission_are_ignored(course: Path, tmp_path
         "    return torch.sigmoid(torch.cat([h_prev, x_t], -1) @ W_f.T + b_f)\n")
     done = grade("exercise-05", "--file", str(folder / "ex05_forget_gate.py"), "--json", cwd=course)
     assert done.code == 0, done.out[-2000:]
+
+
+@pytest.mark.parametrize("cap", ["bubblewrap", "seccomp", "rlimits"])
+def test_probe_picks_the_strongest_tier_allowed(cap: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a machine with bubblewrap (CI installs it) the probe picks it; the cap lowers it."""
+    monkeypatch.setenv("GRADER_SANDBOX", cap)
+    probe.cache_clear()
+    try:
+        tier = probe()
+    finally:
+        probe.cache_clear()
+    expected = cap if BWRAP or cap != "bubblewrap" else "seccomp"
+    assert tier.name == expected, tier.describe()
+    assert tier.seccomp == (tier.name != "rlimits")
+
+
+def test_doctor_names_the_tier() -> None:
+    done = grade("doctor")
+    assert done.code == 0 and done.out.startswith(f"sandbox: {probe().name}")

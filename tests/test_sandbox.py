@@ -128,6 +128,11 @@ HOSTILE = [
         def forget_gate(h_prev, x_t, W_f, b_f):
             return ({CORRECT_BODY.removeprefix("return ")}).float()
      """, "wrong-dtype"),
+    ("returns-broadcastable-shape", """
+        import torch
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            return torch.sigmoid(b_f)  # (H,) broadcasts against (B, H) but is not (B, H)
+     """, "wrong-shape"),
     ("returns-meta-tensor", """
         import torch
         def forget_gate(h_prev, x_t, W_f, b_f):

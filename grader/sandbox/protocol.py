@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 import torch
 
 MAX_HEADER = 4 << 20  # bytes of JSON in one frame
-MAX_PAYLOAD = 256 << 20  # bytes of tensor data in one frame
+MAX_PAYLOAD = 64 << 20  # bytes of tensor data in one frame: bounds the grader's memory too
 MAX_DIMS = 8
 
 DTYPES: dict[str, torch.dtype] = {
