@@ -101,6 +101,7 @@ def doctor() -> ExitCode:
     tier = probe()
     click.echo(f"sandbox: {tier.describe()}")
     click.echo(f"  namespaces and read-only filesystem (bubblewrap): {'yes' if tier.bwrap else 'no'}")
+    click.echo(f"  filesystem and TCP fenced by Landlock: {'yes' if tier.landlock else 'no'}")
     click.echo(f"  seccomp: no fork, exec, sockets, ptrace, mounts: {'yes' if tier.seccomp else 'no'}")
     click.echo("  limits: memory, CPU, file size, open files, wall clock, output: yes")
     return ExitCode.PASSED

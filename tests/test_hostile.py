@@ -37,6 +37,18 @@ BWRAP = probe().bwrap is not None
 needs_bwrap = pytest.mark.skipif(not BWRAP, reason=f"bubblewrap unavailable: {probe().describe()}")
 
 
+def _landlock() -> bool:
+    from grader.sandbox import landlock
+
+    return landlock.abi() >= 1
+
+
+LANDLOCK = _landlock()
+# The cases that need a confined filesystem run under each tier that gives one.
+needs_landlock = pytest.mark.skipif(not LANDLOCK, reason="no Landlock in this kernel")
+FENCED = [pytest.param("bubblewrap", marks=needs_bwrap), pytest.param("landlock", marks=needs_landlock)]
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("course")
@@ -284,8 +296,8 @@ def test_fallback_tiers_still_hold(attack: object, tier: str, case: str) -> None
     attack(CASES[case], env={"GRADER_SANDBOX": tier})  # type: ignore[operator]
 
 
-@needs_bwrap
-def test_reading_solutions_and_secrets_finds_nothing(attack: object) -> None:
+@pytest.mark.parametrize("tier", FENCED)
+def test_reading_solutions_and_secrets_finds_nothing(attack: object, tier: str) -> None:
     outcome = attack("""
         import os
         def forget_gate(h_prev, x_t, W_f, b_f):
@@ -298,14 +310,14 @@ def test_reading_solutions_and_secrets_finds_nothing(attack: object) -> None:
                     found.append(type(e).__name__)
             found.append(repr(sorted(os.environ)))
             raise RuntimeError(repr(found))
-    """)
+    """, env={"GRADER_SANDBOX": tier})
     shown = outputs(outcome)
     assert "def forget_gate" not in shown and "gate_preactivation" not in shown
     assert "exercises_dir" not in shown and "PYTEST" not in shown
 
 
-@needs_bwrap
-def test_writes_outside_the_scratch_folder_fail(attack: object) -> None:
+@pytest.mark.parametrize("tier", FENCED)
+def test_writes_outside_the_scratch_folder_fail(attack: object, tier: str) -> None:
     import site
     outcome = attack(f"""
         import os, sys
@@ -320,12 +332,12 @@ def test_writes_outside_the_scratch_folder_fail(attack: object) -> None:
                 except OSError as e:
                     report.append(type(e).__name__)
             raise RuntimeError(repr(report))
-    """)
+    """, env={"GRADER_SANDBOX": tier})
     assert "WROTE" not in outputs(outcome)
 
 
-@needs_bwrap
-def test_no_network_not_even_loopback(attack: object) -> None:
+@pytest.mark.parametrize("tier", FENCED)
+def test_no_network_not_even_loopback(attack: object, tier: str) -> None:
     outcome = attack("""
         import socket
         def forget_gate(h_prev, x_t, W_f, b_f):
@@ -342,7 +354,7 @@ def test_no_network_not_even_loopback(attack: object) -> None:
                 except OSError as e:
                     report.append(type(e).__name__)
             raise RuntimeError(repr(report))
-    """)
+    """, env={"GRADER_SANDBOX": tier})
     assert "CONNECTED" not in outputs(outcome)
 
 
@@ -403,7 +415,7 @@ def test_shadow_modules_beside_the_submission_are_ignored(course: Path, tmp_path
     assert done.code == 0, done.out[-2000:]
 
 
-@pytest.mark.parametrize("cap", ["bubblewrap", "seccomp", "rlimits"])
+@pytest.mark.parametrize("cap", ["bubblewrap", "landlock", "seccomp", "rlimits"])
 def test_probe_picks_the_strongest_tier_allowed(cap: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a machine with bubblewrap (CI installs it) the probe picks it; the cap lowers it."""
     monkeypatch.setenv("GRADER_SANDBOX", cap)
@@ -412,7 +424,9 @@ def test_probe_picks_the_strongest_tier_allowed(cap: str, monkeypatch: pytest.Mo
         tier = probe()
     finally:
         probe.cache_clear()
-    expected = cap if BWRAP or cap != "bubblewrap" else "seccomp"
+    available = ["bubblewrap"] * BWRAP + ["landlock"] * LANDLOCK + ["seccomp", "rlimits"]
+    expected = next(t for t in available if ["bubblewrap", "landlock", "seccomp", "rlimits"].index(t)
+                    >= ["bubblewrap", "landlock", "seccomp", "rlimits"].index(cap))
     assert tier.name == expected, tier.describe()
     assert tier.seccomp == (tier.name != "rlimits")
 

@@ -6,12 +6,15 @@ Trusted side. Tiers, strongest first (sandbox-notes §6):
   every capability dropped; only the Python install, three grader files and
   the one student file are visible, read-only; /tmp and the work folder are
   small tmpfs; no network, not even loopback. Plus everything below.
+* ``landlock``: where bubblewrap cannot make namespaces, the kernel's Landlock
+  lets the student's process read only the Python install (and /usr, /proc,
+  a few devices) and write only its own work folder; no TCP. Plus seccomp.
 * ``seccomp``: the student's process may not fork, exec, open sockets, ptrace,
   mount, raise its limits or signal other processes. Plus everything below.
 * ``rlimits``: a fresh process with address-space, CPU, file-size and
   open-file limits, wall-clock limits and capped output: robust, not confined.
 
-``GRADER_SANDBOX=bubblewrap|seccomp|rlimits`` caps the tier (tests use it to
+``GRADER_SANDBOX=bubblewrap|landlock|seccomp|rlimits`` caps the tier (tests use it to
 prove each fallback still holds).
 """
 
@@ -26,9 +29,9 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-TIERS = ("bubblewrap", "seccomp", "rlimits")
+TIERS = ("bubblewrap", "landlock", "seccomp", "rlimits")
 HERE = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "protocol.py", "seccomp.py")
+WORKER_FILES = ("worker.py", "protocol.py", "seccomp.py", "landlock.py")
 INSIDE = Path("/opt/grader")  # where the worker's files appear inside bubblewrap
 WORK = Path("/sandbox")       # the student's work folder inside bubblewrap
 TMPFS_BYTES = 64 << 20
@@ -39,6 +42,7 @@ class Tier:
     name: str
     bwrap: str | None
     seccomp: bool
+    landlock: bool
     reason: str
     """Why a stronger tier is not in force (empty when the strongest is)."""
 
@@ -62,17 +66,37 @@ def probe() -> Tier:
         trial = subprocess.run([bwrap, *_namespace_flags(), "--ro-bind", "/", "/", "true"],
                                stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
         if trial.returncode == 0:
-            return Tier("bubblewrap", bwrap, seccomp_ok, "" if seccomp_ok else "no seccomp")
+            return Tier("bubblewrap", bwrap, seccomp_ok, False, "" if seccomp_ok else "no seccomp")
         reasons.append("bwrap cannot create namespaces here")
     elif cap == 0:
         reasons.append("bwrap is not installed")
     else:
         reasons.append(f"capped by GRADER_SANDBOX={TIERS[cap]}")
-    if cap <= 1 and seccomp_ok:
-        return Tier("seccomp", None, True, "; ".join(reasons))
+    if cap <= 1 and _landlock_abi() >= 1:
+        return Tier("landlock", None, seccomp_ok, True, "; ".join(reasons))
     if cap <= 1:
+        reasons.append("the kernel has no Landlock")
+    if cap <= 2 and seccomp_ok:
+        return Tier("seccomp", None, True, False, "; ".join(reasons))
+    if cap <= 2:
         reasons.append("seccomp is unavailable")
-    return Tier("rlimits", None, False, "; ".join(reasons))
+    return Tier("rlimits", None, False, False, "; ".join(reasons))
+
+
+def _landlock_abi() -> int:
+    from grader.sandbox import landlock
+
+    return landlock.abi()
+
+
+def landlock_paths(scratch: Path) -> dict[str, list[str]]:
+    """What a Landlock-confined worker may read, and the one folder it may write."""
+    read = ["/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+            # /proc/self is opened by the worker itself: its own entries, not the grader's environ.
+            "/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/sys/devices/system/cpu",
+            "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random",
+            str(HERE), *(str(root) for root in python_roots())]
+    return {"read": read, "write": [str(scratch)]}
 
 
 def _seccomp_works() -> bool:

@@ -174,7 +174,8 @@ class StudentProcess:
             "RLIMIT_CORE": 0,
             "RLIMIT_NOFILE": 256,
         }
-        config = {"rlimits": rlimits, "seccomp": self.tier.seccomp}
+        config = {"rlimits": rlimits, "seccomp": self.tier.seccomp,
+                  "landlock": confine.landlock_paths(self.scratch) if self.tier.landlock else None}
         argv = confine.worker_command(self.tier, self.scratch, self.file.name,
                                       [str(call_r), str(reply_w), self.module, json.dumps(config)])
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch),

@@ -214,10 +214,12 @@ def main() -> None:
     writer = os.fdopen(write_fd, "wb")
     worker = Worker(protocol, student_path, module_name)  # imports torch
     worker.torch.set_num_threads(1)
-    # The filter goes on after torch is loaded and before any student code runs.
-    confined = bool(config.get("seccomp")) and _load("seccomp").install()
+    # Confinement goes on after torch is loaded and before any student code runs.
+    paths = config.get("landlock")
+    fenced = bool(paths) and _load("landlock").restrict(paths["read"], paths["write"])
+    filtered = bool(config.get("seccomp")) and _load("seccomp").install()
     hello = worker.load_student()
-    protocol.write_frame(writer, {**hello, "seccomp": confined}, [])
+    protocol.write_frame(writer, {**hello, "seccomp": filtered, "landlock": fenced}, [])
     while True:
         try:
             header, buffers = protocol.read_frame(read_fd)
