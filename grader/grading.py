@@ -17,8 +17,12 @@ from grader.submission import Submission
 
 
 def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *,
-               student: str = "", on_check: Callable[[CheckResult], None] | None = None) -> ExerciseResult:
-    """Grade one student file for one exercise in a fresh, limited process."""
+               student: str = "", on_check: Callable[[CheckResult], None] | None = None,
+               replay: str | None = None) -> ExerciseResult:
+    """Grade one student file for one exercise in a fresh, limited process.
+
+    With ``replay`` (a token from an earlier failure), run only that check on that input.
+    """
     start = time.monotonic()
     submission = Submission(entry.id, path or course.student_file(entry), student)
     problem = submission.problem()
@@ -27,7 +31,7 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
         runner = SandboxRunner(submission.read(), entry.file, entry.module, entry.limits)
     try:
         exercise = _spec(course, entry)  # loads while the student's process starts
-        from grader.checks.engine import gone_failure, grade_checks, not_run
+        from grader.checks.engine import gone_failure, grade_checks, not_run, replay_check
 
         if runner is not None:
             try:
@@ -36,6 +40,8 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
                 problem = gone_failure(gone)
         if problem is not None:
             checks = not_run(exercise, entry.points)
+        elif replay is not None:
+            checks = [replay_check(exercise, runner, entry.points, replay)]
         else:
             checks = grade_checks(exercise, runner, entry.points, on_check)
     finally:

@@ -84,6 +84,8 @@ class Failure:
     """What the student's code printed, trimmed (shown escaped)."""
     suspected_mistake: str | None = None
     """The id of the known mistake that reproduces the student's output."""
+    replay: str = ""
+    """A token for ``grade exercise-NN --replay``: this check on this input, again."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,11 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis.errors import Flaky
 
+from grader.checks import replay
 from grader.checks.diagnose import diagnose
 from grader.checks.properties import Check, Target, standard_checks
 from grader.checks.snippets import call_source, literal
+from grader.errors import UsageError
 from grader.exercise import Case, Exercise
 from grader.results import CheckResult, Failure, Kind, Status
 from grader.sandbox.runner import WorkerGone
@@ -97,14 +99,14 @@ def gone_failure(gone: WorkerGone) -> Failure:
                    output=gone.output[-2000:])
 
 
-def describe(target: Target, case: Case, failure: Failure) -> Failure:
-    """Attach the input, as Python source, and the call to a failure."""
+def describe(target: Target, case: Case, failure: Failure, check: str) -> Failure:
+    """Attach the input, as Python source, the call and a replay token to a failure."""
     args, kwargs = target.function.split(case)
     names = [p.name for p in target.function.parameters if p.name in case]
     positional = tuple(names[: len(args)])
     inputs = tuple((name, literal(case[name])) for name in names)
     call = call_source(target.function.name, positional, {k: k for k in kwargs})
-    return dataclasses.replace(failure, inputs=inputs, call=call)
+    return dataclasses.replace(failure, inputs=inputs, call=call, replay=replay.encode(check, case))
 
 
 def run_check(check: Check, target: Target, examples: int,
@@ -123,11 +125,11 @@ def run_check(check: Check, target: Target, examples: int,
         if found.case is None:
             return Status.FAILED, search.seen, found.failure
         cases = [found.case, *search.failing, *more_failing(check, target)]
-        return Status.FAILED, search.seen, explain(target, cases, found.failure)
+        return Status.FAILED, search.seen, explain(target, cases, found.failure, check.name)
     except WorkerGone as gone:
         failure = gone_failure(gone)
         case = search.current
-        return Status.FAILED, search.seen, describe(target, case, failure) if case else failure
+        return Status.FAILED, search.seen, describe(target, case, failure, check.name) if case else failure
     except Flaky:
         return Status.FAILED, search.seen, Failure(Kind.INCONSISTENT)
     except Exception as exc:  # a bug in the course or the grader, e.g. an unsatisfiable strategy
@@ -151,9 +153,9 @@ def more_failing(check: Check, target: Target, examples: int = 12) -> list[Case]
     return found
 
 
-def explain(target: Target, cases: list[Case], failure: Failure) -> Failure:
+def explain(target: Target, cases: list[Case], failure: Failure, check: str) -> Failure:
     """The failure with its (shrunk) input as source and, when one fits, the known mistake."""
-    failure = describe(target, cases[0], failure)
+    failure = describe(target, cases[0], failure, check)
     try:
         mistake = diagnose(target, cases, failure)
     except WorkerGone:
@@ -185,6 +187,28 @@ def grade_checks(exercise: Exercise, runner: Any, points: float,
         if on_check is not None:
             on_check(result)
     return results
+
+
+def replay_check(exercise: Exercise, runner: Any, points: float, token: str) -> CheckResult:
+    """Run the one check a replay token names on the one input it holds."""
+    name, case = replay.decode(token)
+    checks = standard_checks(exercise)
+    found = next((c for c in checks if c.name == name), None)
+    if found is None:
+        raise UsageError(f"--replay: {exercise.id} has no check named {name!r} "
+                         "(is the token from another exercise?)")
+    target = Target(exercise, exercise.function(found.function), runner)
+    worth = points * found.weight / sum(c.weight for c in checks)
+    try:
+        failure = found.verify(target, case)
+        if failure is not None and failure.kind not in UNCONDITIONAL:
+            failure = explain(target, [case], failure, name)
+    except WorkerGone as gone:
+        failure = describe(target, case, gone_failure(gone), name)
+    status = Status.PASSED if failure is None else Status.FAILED
+    return CheckResult(name=found.name, kind=found.kind, function=found.function, variant=found.variant,
+                       status=status, score=worth if failure is None else 0.0, max_score=worth,
+                       examples=1, failure=failure)
 
 
 def not_run(exercise: Exercise, points: float) -> list[CheckResult]:

@@ -19,6 +19,7 @@ class Explanation:
     snippet: str = ""
     mistake: str = ""
     output: str = ""
+    replay: str = ""
 
 
 def check_title(check: CheckResult, lang: str) -> str:
@@ -46,7 +47,7 @@ def describe_mismatch(m: Mismatch, lang: str) -> str:
                 obtained=_number(m.obtained), expected=_number(m.expected))
 
 
-def explain(failure: Failure, lang: str) -> Explanation:
+def explain(failure: Failure, lang: str, exercise: str = "exercise-NN") -> Explanation:
     detail = dict(failure.detail)
     if "where" in detail:
         detail["where"] = _where(detail["where"], lang)
@@ -72,4 +73,5 @@ def explain(failure: Failure, lang: str) -> Explanation:
         snippet=snippet,
         mistake=mistake,
         output=failure.output.strip(),
+        replay=f"grade {exercise} --replay {failure.replay}" if failure.replay else "",
     )

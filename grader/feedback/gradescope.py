@@ -13,8 +13,8 @@ from grader.feedback.messages import LABELS, text
 from grader.results import CheckResult, ExerciseResult, Failure, Status
 
 
-def _markdown(failure: Failure, lang: str) -> str:
-    explained = explain(failure, lang)
+def _markdown(failure: Failure, lang: str, exercise: str = "exercise-NN") -> str:
+    explained = explain(failure, lang, exercise)
     parts = [explained.message]
     if explained.mismatch:
         parts.append(explained.mismatch)
@@ -24,12 +24,14 @@ def _markdown(failure: Failure, lang: str) -> str:
         parts.append(f"**{text(LABELS, 'input', lang)}:**\n\n```python\n{explained.snippet}\n```")
     if explained.output:
         parts.append(f"**{text(LABELS, 'output', lang)}:**\n\n```\n{explained.output[-1500:]}\n```")
+    if explained.replay:
+        parts.append(f"**{text(LABELS, 'replay', lang)}:** `{explained.replay}`")
     return "\n\n".join(parts)
 
 
 def _test(result: ExerciseResult, check: CheckResult, lang: str) -> dict[str, Any]:
     if check.failure is not None:
-        output = _markdown(check.failure, lang)
+        output = _markdown(check.failure, lang, result.exercise)
     elif result.problem is not None and check.status is not Status.PASSED:
         output = _markdown(result.problem, lang)
     else:

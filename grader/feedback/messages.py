@@ -173,6 +173,7 @@ LABELS: dict[str, dict[str, str]] = {
               "가장 큰 차이는 인덱스 {index}: 결과 {obtained}, 기대값 {expected}.",
     },
     "output-word": {"en": "the output", "ko": "출력"},
+    "replay": {"en": "Run a failure again", "ko": "실패를 다시 실행하려면"},
 }
 
 

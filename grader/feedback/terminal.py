@@ -43,8 +43,9 @@ def summary_table(result: ExerciseResult, lang: str) -> Table:
     return table
 
 
-def failure_body(failure: Failure, lang: str, verbose: bool = False) -> RenderableType:
-    explained = explain(failure, lang)
+def failure_body(failure: Failure, lang: str, verbose: bool = False,
+                 exercise: str = "exercise-NN") -> RenderableType:
+    explained = explain(failure, lang, exercise)
     parts: list[RenderableType] = [Text(explained.message)]
     if explained.mismatch:
         parts.append(Text(explained.mismatch))
@@ -59,9 +60,10 @@ def failure_body(failure: Failure, lang: str, verbose: bool = False) -> Renderab
     return Group(*parts)
 
 
-def failure_panel(check: CheckResult, lang: str, verbose: bool = False) -> Panel:
+def failure_panel(check: CheckResult, lang: str, verbose: bool = False,
+                  exercise: str = "exercise-NN") -> Panel:
     assert check.failure is not None
-    return Panel(failure_body(check.failure, lang, verbose),
+    return Panel(failure_body(check.failure, lang, verbose, exercise),
                  title=Text("✗ " + check_title(check, lang)), title_align="left", border_style="red")
 
 
@@ -73,9 +75,16 @@ def render_exercise(result: ExerciseResult, console: Console, lang: str, verbose
                             title=Text(text(LABELS, "not-run-because", lang)), title_align="left",
                             border_style="red"))
     console.print(summary_table(result, lang))
+    replays = []
     for check in result.checks:
         if check.failure is not None:
-            console.print(failure_panel(check, lang, verbose))
+            console.print(failure_panel(check, lang, verbose, result.exercise))
+            replays.append(explain(check.failure, lang, result.exercise).replay)
+    if any(replays):
+        # Outside the panels and never wrapped, so each command copies as one line.
+        console.print(Text(text(LABELS, "replay", lang) + ":", style="bold"))
+        for command in filter(None, replays):
+            console.print(Text(command), soft_wrap=True)
     failed = sum(c.status is not Status.PASSED for c in result.checks)
     verdict = (text(LABELS, "all-passed", lang) if result.passed
                else text(LABELS, "some-failed", lang, failed=failed, total=len(result.checks)))

@@ -210,11 +210,29 @@ def write_frame(stream: BinaryIO, header: dict[str, Any], buffers: list[bytes]) 
 
 def read_frame(fd: int, deadline: float | None = None) -> tuple[dict[str, Any], list[bytes]]:
     """Read one frame from a file descriptor, waiting at most until ``deadline``."""
-    (size,) = struct.unpack("<Q", _read_exact(fd, 8, deadline))
+    return _frame(lambda n: _read_exact(fd, n, deadline))
+
+
+def unpack(data: bytes) -> tuple[dict[str, Any], list[bytes]]:
+    """Read one frame from bytes (the inverse of ``pack``), with the same checks."""
+    position = 0
+
+    def take(n: int) -> bytes:
+        nonlocal position
+        if position + n > len(data):
+            raise ProtocolError("frame is truncated")
+        position += n
+        return data[position - n: position]
+
+    return _frame(take)
+
+
+def _frame(take: Any) -> tuple[dict[str, Any], list[bytes]]:
+    (size,) = struct.unpack("<Q", take(8))
     if size > MAX_HEADER:
         raise ProtocolError(f"header of {size} bytes is over the limit")
     try:
-        header = json.loads(_read_exact(fd, size, deadline))
+        header = json.loads(take(size))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"header is not JSON: {exc}") from None
     sizes = header.get("buffers") if isinstance(header, dict) else None
@@ -222,7 +240,7 @@ def read_frame(fd: int, deadline: float | None = None) -> tuple[dict[str, Any], 
         raise ProtocolError("header has no valid buffer sizes")
     if sum(sizes) > MAX_PAYLOAD:
         raise ProtocolError("payload is over the limit")
-    return header, [_read_exact(fd, n, deadline) for n in sizes]
+    return header, [take(n) for n in sizes]
 
 
 def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
