@@ -53,10 +53,12 @@ def compare(obtained: torch.Tensor, expected: torch.Tensor, tol: Tolerance) -> M
 
 def _mismatch(got: torch.Tensor, want: torch.Tensor, diff: torch.Tensor, bad: torch.Tensor,
               tol: Tolerance) -> Mismatch:
-    # Rank: a wrong non-finite value first, then the largest difference.
-    rank = torch.where(torch.isfinite(diff) & torch.isfinite(got), diff, torch.full_like(diff, math.inf))
-    rank = torch.where(bad, rank, torch.full_like(rank, -1.0))
-    flat = int(torch.argmax(rank.reshape(-1)).item())
+    # Where to point: the first wrong non-finite value (where a NaN is born), else the largest difference.
+    wrong_special = (bad & ~torch.isfinite(got)).reshape(-1)
+    if wrong_special.any():
+        flat = int(torch.nonzero(wrong_special)[0].item())
+    else:
+        flat = int(torch.argmax(torch.where(bad, diff, torch.full_like(diff, -1.0)).reshape(-1)).item())
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), got.shape))
     finite_bad = bad & torch.isfinite(diff) & torch.isfinite(got)
     abs_diff = diff[finite_bad].max().item() if finite_bad.any() else math.inf

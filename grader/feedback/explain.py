@@ -67,9 +67,15 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN") -> Expla
     if failure.suspected_mistake:
         explained = detail.get(f"mistake_{lang}") or detail.get("mistake_en", "")
         mistake = f"[{failure.suspected_mistake}] {explained}".strip()
+    mismatch = describe_mismatch(failure.mismatch, lang) if failure.mismatch else ""
+    if failure.mismatch and failure.kind is Kind.NON_FINITE:
+        m = failure.mismatch
+        first = text(LABELS, "first-non-finite", lang, index=list(m.index), obtained=_number(m.obtained),
+                     expected=_number(m.expected))
+        mismatch = mismatch.split("\n")[0] + "\n" + first
     return Explanation(
         message=message,
-        mismatch=describe_mismatch(failure.mismatch, lang) if failure.mismatch else "",
+        mismatch=mismatch,
         snippet=snippet,
         mistake=mistake,
         output=failure.output.strip(),

@@ -172,6 +172,10 @@ LABELS: dict[str, dict[str, str]] = {
               "최대 상대 오차 {max_rel} (허용 오차 atol={atol}, rtol={rtol}).\n"
               "가장 큰 차이는 인덱스 {index}: 결과 {obtained}, 기대값 {expected}.",
     },
+    "first-non-finite": {
+        "en": "The first non-finite value is at index {index}: got {obtained}, expected {expected}.",
+        "ko": "첫 번째 유한하지 않은 값은 인덱스 {index}에 있습니다: 결과 {obtained}, 기대값 {expected}.",
+    },
     "output-word": {"en": "the output", "ko": "출력"},
     "replay": {"en": "Run a failure again", "ko": "실패를 다시 실행하려면"},
 }
