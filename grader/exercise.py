@@ -46,6 +46,22 @@ class Property:
 
 
 @dataclass(frozen=True, slots=True)
+class Relation:
+    """A rule that links the outputs on two related inputs (a metamorphic property).
+
+    ``transform(case)`` gives the related input (None when the rule says nothing
+    about this case); ``holds(case, output, other_case, other_output)`` returns
+    None when the rule holds, else values for the message (``found``).
+    """
+
+    key: str
+    en: str
+    ko: str
+    transform: Callable[[Case], Case | None]
+    holds: Callable[[Case, Any, Case, Any], dict[str, str] | None]
+
+
+@dataclass(frozen=True, slots=True)
 class Mistake:
     """A classic wrong implementation, with a stable id and its explanation."""
 
@@ -69,6 +85,8 @@ class Function:
     invalid: Mapping[str, st.SearchStrategy[Case]] = field(default_factory=dict)
     """Named inputs the spec says must raise ValueError."""
     properties: Sequence[Property] = ()
+    relations: Sequence[Relation] = ()
+    """Rules across two calls: shift invariance, batch rows independent, the past unaffected by the future."""
     differentiable: bool = True
     """Whether gradients through the float inputs must agree with the reference's."""
     float_dtypes: Sequence[torch.dtype] = (torch.float32, torch.float64)

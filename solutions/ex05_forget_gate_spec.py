@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
+from grader.checks.relations import batch_rows_independent
 from grader.checks.strategies import sizes, tensors
 from grader.exercise import Exercise, Function, Mistake, Property
 
@@ -43,6 +44,7 @@ EXERCISE = Exercise(
             properties=[Property("values in (0, 1)", "every gate value lies in (0, 1)",
                                  "모든 게이트 값은 (0, 1) 범위에 있어야 합니다",
                                  between_0_and_1)],
+            relations=[batch_rows_independent("h_prev", "x_t")],
         )
     ],
     mistakes=[

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
+from grader.checks.relations import batch_rows_independent
 from grader.checks.strategies import sizes, tensors
 from grader.exercise import Exercise, Function, Mistake
 
@@ -44,7 +45,8 @@ def _cell(order: str = "ifgo", *, gate: Callable[[Tensor], Tensor] = torch.sigmo
 
 EXERCISE = Exercise(
     id="exercise-06",
-    functions=[Function(name="lstm_cell", reference=lstm_cell, inputs=lstm_inputs)],
+    functions=[Function(name="lstm_cell", reference=lstm_cell, inputs=lstm_inputs,
+                        relations=[batch_rows_independent("x_t", "h_prev", "c_prev")])],
     mistakes=[
         Mistake("gate-order-ifog", "lstm_cell", _cell("ifog"),
                 "Gate rows were read as i, f, o, g; PyTorch's order is i, f, g, o "

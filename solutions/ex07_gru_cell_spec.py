@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
+from grader.checks.relations import batch_rows_independent
 from grader.checks.strategies import sizes, tensors
 from grader.exercise import Exercise, Function, Mistake
 
@@ -48,7 +49,8 @@ def _cell(order: str = "rzn", *, inverted: bool = False, reset: str = "inside",
 
 EXERCISE = Exercise(
     id="exercise-07",
-    functions=[Function(name="gru_cell", reference=gru_cell, inputs=gru_inputs)],
+    functions=[Function(name="gru_cell", reference=gru_cell, inputs=gru_inputs,
+                        relations=[batch_rows_independent("x_t", "h_prev")])],
     mistakes=[
         Mistake("update-inverted", "gru_cell", _cell(inverted=True),
                 "z and 1 − z are swapped: h_t = (1 − z) ⊙ n + z ⊙ h_prev, so z keeps the old state.",

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
+from grader.checks.relations import invariant
 from grader.checks.strategies import batch_shapes, masks, sizes, tensors
 from grader.exercise import Exercise, Function, Mistake, Property
 
@@ -53,6 +54,9 @@ EXERCISE = Exercise(
             },
             properties=[Property("slices sum to 1", "every slice along dim sums to 1",
                                  "dim 방향의 각 슬라이스 합은 1이어야 합니다", sums_to_one)],
+            relations=[invariant("shift invariance", "softmax(x + c) = softmax(x): adding a constant changes nothing",
+                                 "softmax(x + c) = softmax(x): 상수를 더해도 결과는 같아야 합니다",
+                                 lambda case: {**case, "x": case["x"] + 1.0})],
         )
     ],
     mistakes=[

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from grader.checks.compare import compare, tolerance
 from grader.checks.strategies import map_tensors, with_layouts
-from grader.exercise import Case, Exercise, Function, Property
+from grader.exercise import Case, Exercise, Function, Property, Relation
 from grader.results import Failure, Kind
 from grader.sandbox.protocol import Foreign, Unreadable
 from grader.sandbox.runner import Call, Reply, StudentError
@@ -282,6 +282,13 @@ class RaisesValueError(Check):
         return Failure(Kind.NO_VALUE_ERROR, {"raised": raised, "case": self.variant})
 
 
+def rule_broken(rule: Property | Relation, broken: dict[str, str] | None) -> Failure | None:
+    """The failure for a broken rule, stated in both languages; None when it held."""
+    if broken is None:
+        return None
+    return Failure(Kind.OUT_OF_RANGE, {"rule_en": rule.en, "rule_ko": rule.ko, **broken})
+
+
 @dataclass(frozen=True, slots=True)
 class Holds(Check):
     """A property of the output alone (values in (0, 1), rows sum to 1, ...)."""
@@ -293,10 +300,27 @@ class Holds(Check):
         if failure is not None:
             return failure
         assert self.rule is not None
-        broken = self.rule.holds(case, result)
-        if broken is None:
+        return rule_broken(self.rule, self.rule.holds(case, result))
+
+
+@dataclass(frozen=True, slots=True)
+class Relates(Check):
+    """A rule across two calls: the output on a related input relates to the first output."""
+
+    relation: Relation | None = None
+
+    def verify(self, target: Target, case: Case) -> Failure | None:
+        assert self.relation is not None
+        result, failure = obtain(target, case)
+        if failure is not None:
+            return failure
+        other = self.relation.transform(copy.deepcopy(case))
+        if other is None:
             return None
-        return Failure(Kind.OUT_OF_RANGE, {"rule_en": self.rule.en, "rule_ko": self.rule.ko, **broken})
+        other_result, failure = obtain(target, other)
+        if failure is not None:
+            return failure
+        return rule_broken(self.relation, self.relation.holds(case, result, other, other_result))
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +368,8 @@ def standard_checks(exercise: Exercise) -> list[Check]:
             checks.append(RaisesValueError("raises-value-error", name, label, bad, effort=0.4))
         for rule in fn.properties:
             checks.append(Holds("holds", name, rule.key, every, rule=rule, effort=0.6))
+        for relation in fn.relations:
+            checks.append(Relates("holds", name, relation.key, every, relation=relation, effort=0.6))
         if exercise.forbidden:
             checks.append(NoForbiddenCalls("no-forbidden-calls", name, "", every, weight=2.0, effort=0.4))
     return checks

@@ -27,7 +27,7 @@ MARKS = {Status.PASSED: ("✓", "green"), Status.FAILED: ("✗", "red"), Status.
 
 
 def _points(x: float) -> str:
-    return f"{x:g}"
+    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def summary_table(result: ExerciseResult, lang: str) -> Table:
