@@ -369,7 +369,7 @@ def standard_checks(exercise: Exercise) -> list[Check]:
         for rule in fn.properties:
             checks.append(Holds("holds", name, rule.key, every, rule=rule, effort=0.6))
         for relation in fn.relations:
-            checks.append(Relates("holds", name, relation.key, every, relation=relation, effort=0.6))
+            checks.append(Relates("holds", name, relation.key, every, relation=relation, effort=0.4))
         if exercise.forbidden:
             checks.append(NoForbiddenCalls("no-forbidden-calls", name, "", every, weight=2.0, effort=0.4))
     return checks
