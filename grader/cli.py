@@ -117,7 +117,7 @@ def doctor() -> ExitCode:
 @click.option("--only", default=None, help="Validate one exercise.")
 @COURSE
 def validate(only: str | None, course_path: Path | None) -> ExitCode:
-    """Check the course: references pass, stubs fail, known mistakes are caught."""
+    """Check the course: references pass, stubs fail, known mistakes are caught and named."""
     from rich.console import Console
 
     from grader.feedback.terminal import render_validation

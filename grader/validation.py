@@ -3,7 +3,8 @@
 Trusted side; it runs only course files (references, stubs, known mistakes),
 in this process, through the same checks a student's file meets.
 Every reference must pass every check, every stub must fail with "not
-implemented", and every known mistake must fail at least one check.
+implemented", and every known mistake must fail at least one check and be
+named as itself there (a mistake the diagnosis cannot tell apart is a course bug).
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ class ExerciseValidation:
     mistakes_missed: tuple[str, ...]
     """Known mistakes that pass every check (must be none)."""
     misdiagnosed: tuple[str, ...] = field(default=())
-    """Known mistakes caught but diagnosed as something else (reported, not fatal)."""
+    """Known mistakes caught but not named as themselves by any failing check."""
 
     @property
     def ok(self) -> bool:
-        return not (self.reference_failures or self.stub_problems or self.mistakes_missed)
+        return not (self.reference_failures or self.stub_problems or self.mistakes_missed
+                    or self.misdiagnosed)
 
 
 def _failed(result: ExerciseResult) -> list[str]:
@@ -68,7 +70,7 @@ def validate_exercise(course: Course, entry: ExerciseEntry) -> ExerciseValidatio
             continue
         caught.append(mistake.id)
         named = {c.failure.suspected_mistake for c in result.checks if c.failure is not None}
-        if named - {None} and mistake.id not in named:
+        if mistake.id not in named:
             misdiagnosed.append(mistake.id)
     return ExerciseValidation(entry.id, tuple(_failed(reference)), tuple(stub_problems),
                               tuple(caught), tuple(missed), tuple(misdiagnosed))

@@ -27,7 +27,15 @@ def bad_orders(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _windows(x: torch.Tensor, n: int, start: int, count: int) -> torch.Tensor:
+    _check(x, n)
     return torch.stack([x[:, t + start: t + start + n] for t in range(count)], dim=1)
+
+
+def _check(x: torch.Tensor, n: int) -> torch.Tensor:
+    # The value mistakes validate n like the reference, so only "no-validation" skips it.
+    if not 1 <= n < x.shape[1]:
+        raise ValueError("n out of range")
+    return x
 
 
 EXERCISE = Exercise(
@@ -50,7 +58,7 @@ EXERCISE = Exercise(
                 "Each window starts one step late (x[t+1 : t+n+1]), so it contains its own target.",
                 "윈도우가 한 칸 늦게 시작해(x[t+1 : t+n+1]) 타깃을 포함합니다."),
         Mistake("one-window-too-many", "autoregressive_windows",
-                lambda x, n: (x.unfold(1, n, 1), x[:, n - 1:]),
+                lambda x, n: (_check(x, n).unfold(1, n, 1), x[:, n - 1:]),
                 "There are T-n+1 windows; the last window has no target, so there must be T-n.",
                 "윈도우가 T-n+1개입니다. 마지막 윈도우에는 타깃이 없으므로 T-n개여야 합니다."),
         Mistake("window-axis-swapped", "autoregressive_windows",

@@ -1,5 +1,5 @@
 """Course quality: every reference passes, every stub says "not implemented",
-every known mistake fails a check and is diagnosed as itself (never as another)."""
+every known mistake fails a check and is diagnosed as itself."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Which known mistake reproduces the student's output.
+"""Which known mistake reproduces the student's output (or error).
 
 Trusted side. The mistakes are the course's own functions and run here; the
-student's output is the one already received from the student's process.
+student's outputs are the ones received from the student's process.
 """
 
 from __future__ import annotations
@@ -14,44 +14,56 @@ from grader.exercise import Case, Mistake
 from grader.results import Failure, Kind
 
 DIAGNOSED = {Kind.WRONG_VALUE, Kind.NON_FINITE, Kind.WRONG_SHAPE, Kind.WRONG_DTYPE,
-             Kind.WRONG_STRUCTURE, Kind.OUT_OF_RANGE}
+             Kind.WRONG_STRUCTURE, Kind.OUT_OF_RANGE, Kind.RAISED, Kind.NO_VALUE_ERROR}
+VALUE_KINDS = DIAGNOSED - {Kind.RAISED, Kind.NO_VALUE_ERROR}
+
+Behaviour = tuple[str, Any]
+"""What the student's function did on one input: ("value", output), ("raised", type name),
+("no-value-error", None) or ("other", None) when nothing can be compared."""
 
 
-def reproduces(mistake: Mistake, target: Target, case: Case, obtained: Any) -> bool:
-    """Whether ``mistake`` gives the student's output (contract and values) on ``case``."""
+def behaviour(target: Target, case: Case, kind: Kind) -> Behaviour:
+    if kind is Kind.NO_VALUE_ERROR:
+        reply = target.call(case)
+        raised = not reply.ok and reply.error is not None and reply.error.is_value_error
+        return ("other", None) if raised else ("no-value-error", None)
+    obtained, problem = obtain(target, case)
+    if problem is not None and problem.kind is Kind.RAISED:
+        return ("raised", problem.detail.get("type"))
+    if obtained is None or (problem is not None and problem.kind not in VALUE_KINDS):
+        return ("other", None)
+    return ("value", obtained)
+
+
+def reproduces(mistake: Mistake, target: Target, case: Case, seen: Behaviour) -> bool:
+    """Whether ``mistake`` does on ``case`` what the student's function did."""
+    what, obtained = seen
     args, kwargs = target.function.split(copy.deepcopy(case))
     try:
         native = mistake.impl(*args, **kwargs)
+    except Exception as exc:
+        if what == "no-value-error":
+            return not isinstance(exc, ValueError)
+        return what == "raised" and type(exc).__name__ == obtained
+    if what == "no-value-error":
+        return True
+    if what != "value" or contract_failure(obtained, native) is not None:
+        return False
+    try:
         args, kwargs = target.function.split(upcast(case))
         wide = mistake.impl(*args, **kwargs)
     except Exception:
         return False
-    if contract_failure(obtained, native) is not None:
-        return False
-    dtype = next((v.dtype for v in _floats(case)), None)
-    if dtype is None:
-        return value_failure(obtained, native, (obtained_dtype(obtained), 1), 1.0) is None
-    size = problem_size(case)
-    return value_failure(obtained, wide, (dtype, size), target.function.tolerance_scale) is None
-
-
-def _floats(case: Case) -> list[Any]:
-    from grader.checks.properties import _tensors
-
-    return [t for t in _tensors(case) if t.is_floating_point()]
-
-
-def obtained_dtype(value: Any) -> Any:
-    return getattr(value, "dtype", None)
+    return value_failure(obtained, wide, problem_size(case), target.function.tolerance_scale) is None
 
 
 def diagnose(target: Target, cases: list[Case], failure: Failure) -> str | None:
-    """The id of the one known mistake that gives the student's outputs on every case.
+    """The id of the one known mistake that does what the student's function did on every case.
 
     ``cases`` are failing inputs: the shrunk one first, then the first few the
-    search found. The shrunk input alone is often too small to tell mistakes
-    apart (with d_k = 1, "no scaling" and "divided by d_k" agree), so every
-    candidate must also reproduce the student's output on the others.
+    search found and a few freshly generated. The shrunk input alone is often
+    too small to tell mistakes apart (with d_k = 1, "no scaling" and "divided
+    by d_k" agree), so every candidate must reproduce the student on all of them.
     """
     if failure.kind not in DIAGNOSED:
         return None
@@ -59,8 +71,8 @@ def diagnose(target: Target, cases: list[Case], failure: Failure) -> str | None:
     for case in cases:
         if not candidates:
             return None
-        obtained, problem = obtain(target, case)
-        if obtained is None or (problem is not None and problem.kind not in DIAGNOSED):
+        seen = behaviour(target, case, failure.kind)
+        if seen[0] == "other":
             return None
-        candidates = [m for m in candidates if reproduces(m, target, case, obtained)]
+        candidates = [m for m in candidates if reproduces(m, target, case, seen)]
     return candidates[0].id if len(candidates) == 1 else None

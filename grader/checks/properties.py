@@ -100,11 +100,11 @@ def _kind_of(value: Any) -> str:
     return value.type_name if isinstance(value, Foreign) else type(value).__name__
 
 
-def value_failure(obtained: Any, expected64: Any, dtype_size: tuple[torch.dtype, int], scale: float,
+def value_failure(obtained: Any, expected64: Any, size: int, scale: float,
                   where: str = "output") -> Failure | None:
     """Compare every tensor of the output with the float64 reference."""
     if isinstance(expected64, torch.Tensor):
-        tol = tolerance(obtained.dtype, dtype_size[1], scale)
+        tol = tolerance(obtained.dtype, size, scale)
         mismatch = compare(obtained, expected64, tol)
         if mismatch is None:
             return None
@@ -112,7 +112,7 @@ def value_failure(obtained: Any, expected64: Any, dtype_size: tuple[torch.dtype,
         return Failure(kind, {"where": where}, mismatch=mismatch)
     if isinstance(expected64, tuple | list):
         for i, (o, e) in enumerate(zip(obtained, expected64, strict=True)):
-            if failure := value_failure(o, e, dtype_size, scale, f"{where}[{i}]"):
+            if failure := value_failure(o, e, size, scale, f"{where}[{i}]"):
                 return failure
     return None
 
@@ -183,9 +183,7 @@ class MatchesReference(Check):
         if failure is not None:
             return failure
         expected = target.reference(upcast(case))
-        dtype = next((t.dtype for t in _tensors(case) if t.is_floating_point()), torch.float64)
-        return value_failure(result, expected, (dtype, problem_size(case)),
-                             target.function.tolerance_scale)
+        return value_failure(result, expected, problem_size(case), target.function.tolerance_scale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +238,7 @@ class GradientsMatch(Check):
         for name, got, want, leaf in zip(names, reply.grads, expected_grads, _leaves(marked), strict=False):
             if failure := contract_failure(got, leaf.detach(), f"gradient of {name}"):
                 return failure
-            found = value_failure(got, want, (got.dtype, size), 4 * target.function.tolerance_scale,
+            found = value_failure(got, want, size, 4 * target.function.tolerance_scale,
                                   f"gradient of {name}")
             if found is not None:
                 return Failure(Kind.WRONG_GRADIENT, {"argument": name}, mismatch=found.mismatch)

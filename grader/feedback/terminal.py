@@ -104,6 +104,6 @@ def render_validation(item: ExerciseValidation, console: Console) -> None:
     for label, names in (("reference fails", item.reference_failures),
                          ("stub does not fail with not-implemented", item.stub_problems),
                          ("mistake passes every check", item.mistakes_missed),
-                         ("mistake diagnosed as another", item.misdiagnosed)):
+                         ("mistake not diagnosed as itself", item.misdiagnosed)):
         for name in names:
             console.print(Text(f"    {label}: {name}", style="yellow"))
