@@ -1,0 +1,74 @@
+"""Golden renderings at width 80, English and Korean: what a student sees, kept exactly.
+
+After a deliberate change to the feedback, regenerate with
+``UPDATE_GOLDEN=1 python3 -m pytest tests/test_golden_render.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from grader.feedback.gradescope import results_json
+from grader.feedback.terminal import render_exercise
+from grader.results import CheckResult, ExerciseResult, Failure, Kind, Mismatch, Status
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def sample() -> ExerciseResult:
+    """One exercise with a diagnosed value failure, a crash, a forbidden call and a pass."""
+    wrong = Failure(
+        Kind.WRONG_VALUE,
+        {"where": "output", "mistake_en": "x_t was concatenated before h_prev; the spec puts h_prev first.",
+         "mistake_ko": "x_t를 h_prev보다 먼저 이어 붙였습니다. 명세는 h_prev가 먼저입니다."},
+        call="forget_gate(h_prev, x_t, W_f, b_f)",
+        inputs=(("h_prev", "torch.tensor([[0.0]], dtype=torch.float32)"),
+                ("x_t", "torch.tensor([[1.0]], dtype=torch.float32)"),
+                ("W_f", "torch.tensor([[0.0, 1.0]], dtype=torch.float32)"),
+                ("b_f", "torch.tensor([0.0], dtype=torch.float32)")),
+        mismatch=Mismatch((0, 0), 0.5, 0.731059, 0.231059, 0.31606, 1, 1, 1.07896e-05, 1.07896e-05),
+        suspected_mistake="concat-order", replay="r1.TOKEN",
+    )
+    crashed = Failure(Kind.CRASHED, {"detail": "exited with status 0"}, output="bye\n")
+    forbidden = Failure(Kind.FORBIDDEN_CALL, {"calls": "softmax"})
+    checks = (
+        CheckResult("forget_gate: matches reference (float32)", "matches-reference", "forget_gate", "float32",
+                    Status.FAILED, 0.0, 2.0, 31, wrong),
+        CheckResult("forget_gate: keeps inputs", "keeps-inputs", "forget_gate", "", Status.FAILED, 0.0, 1.0, 1,
+                    crashed),
+        CheckResult("forget_gate: no forbidden calls", "no-forbidden-calls", "forget_gate", "", Status.FAILED,
+                    0.0, 1.0, 1, forbidden),
+        CheckResult("forget_gate: gradients match", "gradients-match", "forget_gate", "", Status.PASSED,
+                    1.0, 1.0, 15),
+    )
+    return ExerciseResult("exercise-05", "LSTM forget gate (망각 게이트)", "ex05_forget_gate.py", checks, 2.5)
+
+
+def render(lang: str) -> str:
+    stream = io.StringIO()
+    render_exercise(sample(), Console(file=stream, width=80, color_system=None, legacy_windows=False), lang)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("name", ["terminal_en.txt", "terminal_ko.txt", "results_en.json"])
+def test_rendering_matches_the_golden_file(name: str) -> None:
+    lang = name.split("_")[1].split(".")[0]
+    shown = render(lang) if name.startswith("terminal") else json.dumps(
+        results_json([sample()], lang), ensure_ascii=False, indent=2) + "\n"
+    golden = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(shown, encoding="utf-8")
+    assert shown == golden.read_text(encoding="utf-8")
+
+
+def test_golden_terminal_output_fits_80_columns() -> None:
+    from rich.cells import cell_len
+
+    for lang in ("en", "ko"):
+        assert max(cell_len(line) for line in render(lang).splitlines()) <= 80
