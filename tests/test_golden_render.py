@@ -40,8 +40,8 @@ def sample() -> ExerciseResult:
     checks = (
         CheckResult("forget_gate: matches reference (float32)", "matches-reference", "forget_gate", "float32",
                     Status.FAILED, 0.0, 2.0, 31, wrong),
-        CheckResult("forget_gate: keeps inputs", "keeps-inputs", "forget_gate", "", Status.FAILED, 0.0, 1.0, 1,
-                    crashed),
+        CheckResult("forget_gate: keeps inputs", "keeps-inputs", "forget_gate", "", Status.FAILED,
+                    0.0, 1.0, 1, crashed),
         CheckResult("forget_gate: no forbidden calls", "no-forbidden-calls", "forget_gate", "", Status.FAILED,
                     0.0, 1.0, 1, forbidden),
         CheckResult("forget_gate: gradients match", "gradients-match", "forget_gate", "", Status.PASSED,
