@@ -24,7 +24,7 @@ from grader.exercise import Case, Exercise, Function, Property, Relation
 from grader.results import Failure, Kind
 from grader.sandbox.protocol import Foreign, Unreadable
 from grader.sandbox.runner import Call, Reply, StudentError
-from grader.sandbox.worker import vjp_objective
+from grader.sandbox.worker import tensors_in, vjp_objective
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,19 +124,8 @@ def upcast(case: Case) -> Case:
 
 
 def problem_size(case: Case) -> int:
-    sizes = [t.numel() for t in _tensors(case)]
+    sizes = [t.numel() for t in tensors_in(case)]
     return max(sizes, default=1)
-
-
-def _tensors(value: Any) -> list[torch.Tensor]:
-    found: list[torch.Tensor] = []
-
-    def keep(t: torch.Tensor) -> torch.Tensor:
-        found.append(t)
-        return t
-
-    map_tensors(value, keep)
-    return found
 
 
 def obtain(target: Target, case: Case, reply: Reply | None = None) -> tuple[Any, Failure | None]:
@@ -197,8 +186,8 @@ class KeepsInputs(Check):
             return failure
         args, kwargs = target.function.split(case)
         names = _tensor_names(target.function, case)
-        after = _tensors(reply.inputs_after)
-        for i, (name, before) in enumerate(zip(names, _tensors((args, kwargs)), strict=False)):
+        after = tensors_in(reply.inputs_after)
+        for i, (name, before) in enumerate(zip(names, tensors_in((args, kwargs)), strict=False)):
             now = after[i] if i < len(after) else None
             same = (isinstance(now, torch.Tensor) and now.shape == before.shape
                     and now.dtype == before.dtype and torch.equal(now, before))
@@ -211,7 +200,7 @@ def _tensor_names(function: Function, case: Case) -> list[str]:
     names: list[str] = []
     for p in function.parameters:
         if p.name in case:
-            count = len(_tensors(case[p.name]))
+            count = len(tensors_in(case[p.name]))
             names += [p.name] if count == 1 else [f"{p.name}[{i}]" for i in range(count)]
     return names
 
@@ -232,7 +221,7 @@ class GradientsMatch(Check):
             return failure
         if reply.not_differentiable or reply.grads is None:
             return Failure(Kind.NOT_DIFFERENTIABLE)
-        names = [n for n, t in zip(_tensor_names(target.function, case), _tensors(marked), strict=False)
+        names = [n for n, t in zip(_tensor_names(target.function, case), tensors_in(marked), strict=False)
                  if t.requires_grad]
         size = problem_size(case)
         for name, got, want, leaf in zip(names, reply.grads, expected_grads, _leaves(marked), strict=False):
@@ -246,7 +235,7 @@ class GradientsMatch(Check):
 
 
 def _leaves(case: Case) -> list[torch.Tensor]:
-    return [t for t in _tensors(case) if t.requires_grad]
+    return [t for t in tensors_in(case) if t.requires_grad]
 
 
 def _reference_gradients(target: Target, marked: Case) -> tuple[list[Any], list[torch.Tensor] | None]:
@@ -254,7 +243,7 @@ def _reference_gradients(target: Target, marked: Case) -> tuple[list[Any], list[
     wide = map_tensors(marked, lambda t: t.detach().double().requires_grad_() if t.requires_grad else t)
     leaves = _leaves(wide)
     args, kwargs = target.function.split(wide)
-    outputs = [o for o in _tensors(target.function.reference(*args, **kwargs)) if o.requires_grad]
+    outputs = [o for o in tensors_in(target.function.reference(*args, **kwargs)) if o.requires_grad]
     if not outputs or not leaves:
         return [], None
     generator = torch.Generator().manual_seed(0)

@@ -94,7 +94,7 @@ class Worker:
         p, torch = self.p, self.torch
         args = p.decode(header["args"], buffers)
         kwargs = p.decode(header["kwargs"], buffers)
-        inputs = _tensors((args, kwargs))
+        inputs = tensors_in((args, kwargs))
         versions = [t._version for t in inputs]
         function = getattr(self.module, header["function"], None)
         if not callable(function):
@@ -130,7 +130,7 @@ class Worker:
                   out: list[bytes]) -> dict[str, Any]:
         torch = self.torch
         leaves = [t for t in inputs if t.requires_grad]
-        outputs = [t for t in _tensors(result) if t.is_floating_point()]
+        outputs = [t for t in tensors_in(result) if t.is_floating_point()]
         pairs = [(o, c) for o, c in zip(outputs, cotangents, strict=False) if o.requires_grad]
         if len(pairs) < len(cotangents) or not leaves:
             return {"grads": None, "not_differentiable": True}
@@ -148,16 +148,16 @@ def vjp_objective(pairs: list[tuple[Any, Any]]) -> Any:
     return sum((o * c.to(o.dtype)).sum() for o, c in pairs)
 
 
-def _tensors(value: Any) -> list[Any]:
+def tensors_in(value: Any) -> list[Any]:
     """Every tensor inside nested lists, tuples and dicts, in a fixed order."""
     import torch
 
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, list | tuple):
-        return [t for item in value for t in _tensors(item)]
+        return [t for item in value for t in tensors_in(item)]
     if isinstance(value, dict):
-        return [t for item in value.values() for t in _tensors(item)]
+        return [t for item in value.values() for t in tensors_in(item)]
     return []
 
 
