@@ -16,8 +16,9 @@ import click
 
 from grader.course import Course, load_course
 from grader.errors import ExitCode, GraderError
+from grader.feedback.messages import LANGUAGES
 
-LANG = click.option("--lang", type=click.Choice(["en", "ko"]), default=None,
+LANG = click.option("--lang", type=click.Choice(LANGUAGES), default=None,
                     help="Feedback language (default: from the locale).")
 COURSE = click.option("--course", "course_path", type=click.Path(path_type=Path), default=None,
                       help="course.yaml or its folder (default: found from the current folder).")

@@ -6,7 +6,6 @@ small, and readable; only then is it copied into the student's scratch folder.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -51,5 +50,3 @@ class Submission:
         finally:
             os.close(fd)
 
-    def sha256(self) -> str:
-        return hashlib.sha256(self.read()).hexdigest()

@@ -167,22 +167,26 @@ def explain(target: Target, cases: list[Case], failure: Failure, check: str) -> 
     return dataclasses.replace(failure, suspected_mistake=mistake, detail=detail)
 
 
+def check_result(check: Check, checks: Sequence[Check], points: float, status: Status,
+                 examples: int = 0, failure: Failure | None = None) -> CheckResult:
+    """The result of one check, worth its weight's share of the exercise's points."""
+    worth = points * check.weight / sum(c.weight for c in checks)
+    return CheckResult(name=check.name, kind=check.kind, function=check.function, variant=check.variant,
+                       status=status, score=worth if status is Status.PASSED else 0.0, max_score=worth,
+                       examples=examples, failure=failure)
+
+
 def grade_checks(exercise: Exercise, runner: Any, points: float,
                  on_check: Callable[[CheckResult], None] | None = None,
                  shrink: bool = True) -> list[CheckResult]:
     """Run every standard check of ``exercise`` against one runner."""
     checks = standard_checks(exercise)
-    total = sum(c.weight for c in checks)
     results = []
     for check in checks:
         target = Target(exercise, exercise.function(check.function), runner)
         examples = max(1, round(exercise.examples * check.effort))
         status, seen, failure = run_check(check, target, examples, shrink)
-        worth = points * check.weight / total
-        result = CheckResult(name=check.name, kind=check.kind, function=check.function,
-                             variant=check.variant, status=status,
-                             score=worth if status is Status.PASSED else 0.0, max_score=worth,
-                             examples=seen, failure=failure)
+        result = check_result(check, checks, points, status, seen, failure)
         results.append(result)
         if on_check is not None:
             on_check(result)
@@ -198,7 +202,6 @@ def replay_check(exercise: Exercise, runner: Any, points: float, token: str) -> 
         raise UsageError(f"--replay: {exercise.id} has no check named {name!r} "
                          "(is the token from another exercise?)")
     target = Target(exercise, exercise.function(found.function), runner)
-    worth = points * found.weight / sum(c.weight for c in checks)
     try:
         failure = found.verify(target, case)
         if failure is not None and failure.kind not in UNCONDITIONAL:
@@ -206,19 +209,10 @@ def replay_check(exercise: Exercise, runner: Any, points: float, token: str) -> 
     except WorkerGone as gone:
         failure = describe(target, case, gone_failure(gone), name)
     status = Status.PASSED if failure is None else Status.FAILED
-    return CheckResult(name=found.name, kind=found.kind, function=found.function, variant=found.variant,
-                       status=status, score=worth if failure is None else 0.0, max_score=worth,
-                       examples=1, failure=failure)
+    return check_result(found, checks, points, status, 1, failure)
 
 
 def not_run(exercise: Exercise, points: float) -> list[CheckResult]:
     """Every check, failed without running (the file could not be loaded)."""
-    checks: Sequence[Check] = standard_checks(exercise)
-    total = sum(c.weight for c in checks)
-    return [CheckResult(name=c.name, kind=c.kind, function=c.function, variant=c.variant,
-                        status=Status.FAILED, score=0.0,
-                        max_score=points * c.weight / total) for c in checks]
-
-
-def elapsed(start: float) -> float:
-    return round(time.monotonic() - start, 3)
+    checks = standard_checks(exercise)
+    return [check_result(c, checks, points, Status.FAILED) for c in checks]

@@ -15,12 +15,6 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-FLOAT_DTYPES = (torch.float32, torch.float64)
-
-
-def float_dtypes() -> st.SearchStrategy[torch.dtype]:
-    return st.sampled_from(FLOAT_DTYPES)
-
 
 def sizes(min_value: int = 1, max_value: int = 4) -> st.SearchStrategy[int]:
     return st.integers(min_value, max_value)
