@@ -57,12 +57,14 @@ def cli() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show more detail for each failure.")
 @click.option("--replay", "token", default=None, metavar="TOKEN",
               help="Run again the one failing check and input a token from an earlier run names.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where the student's functions get their inputs (auto: cuda when a GPU is present).")
 @LANG
 @COURSE
 def check(exercise: str, file: Path | None, as_json: bool, verbose: bool, token: str | None,
-          lang: str | None, course_path: Path | None) -> ExitCode:
+          device: str, lang: str | None, course_path: Path | None) -> ExitCode:
     """Grade one exercise (exercise-05, 05, ex05 or forget-gate)."""
-    from grader.grading import grade_file
+    from grader.grading import grade_file, resolve_device
 
     course = _course(course_path)
     entry = course.resolve(exercise)
@@ -71,7 +73,7 @@ def check(exercise: str, file: Path | None, as_json: bool, verbose: bool, token:
         from grader.checks.replay import decode
 
         decode(token)  # a damaged token is a usage error before anything starts
-    result = grade_file(course, entry, file, replay=token)
+    result = grade_file(course, entry, file, replay=token, device=resolve_device(device))
     _show(result, as_json, verbose, _lang(lang))
     return ExitCode.PASSED if result.passed else ExitCode.CHECKS_FAILED
 

@@ -43,6 +43,8 @@ class Property:
     en: str
     ko: str
     holds: Callable[[Case, Any], dict[str, str] | None]
+    key_ko: str = ""
+    """The rule's short name in Korean, shown in check titles."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class Relation:
     ko: str
     transform: Callable[[Case], Case | None]
     holds: Callable[[Case, Any, Case, Any], dict[str, str] | None]
+    key_ko: str = ""
+    """The rule's short name in Korean, shown in check titles."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,8 @@ class Function:
     """Whether gradients through the float inputs must agree with the reference's."""
     float_dtypes: Sequence[torch.dtype] = (torch.float32, torch.float64)
     tolerance_scale: float = 1.0
+    names_ko: Mapping[str, str] = field(default_factory=dict)
+    """Korean names of the edge cases and invalid cases, shown in check titles."""
 
     @property
     def parameters(self) -> list[inspect.Parameter]:

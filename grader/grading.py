@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.course import Course, ExerciseEntry
+from grader.errors import UsageError
 from grader.results import CheckResult, ExerciseResult, Failure, Kind
 from grader.sandbox.runner import Hello, LocalRunner, SandboxRunner, WorkerGone
 from grader.submission import Submission
@@ -18,17 +19,19 @@ from grader.submission import Submission
 
 def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *,
                student: str = "", on_check: Callable[[CheckResult], None] | None = None,
-               replay: str | None = None) -> ExerciseResult:
+               replay: str | None = None, device: str = "cpu") -> ExerciseResult:
     """Grade one student file for one exercise in a fresh, limited process.
 
     With ``replay`` (a token from an earlier failure), run only that check on that input.
+    ``device`` ("cpu" or "cuda", see ``resolve_device``) is where the student's inputs live;
+    the reference always runs here, on the CPU, in float64.
     """
     start = time.monotonic()
     submission = Submission(entry.id, path or course.student_file(entry), student)
     problem = submission.problem()
     runner = None
     if problem is None:
-        runner = SandboxRunner(submission.read(), entry.file, entry.module, entry.limits)
+        runner = SandboxRunner(submission.read(), entry.file, entry.module, entry.limits, device)
     try:
         exercise = _spec(course, entry)  # loads while the student's process starts
         from grader.checks.engine import gone_failure, grade_checks, not_run, replay_check
@@ -49,7 +52,19 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
             runner.close()
     return ExerciseResult(exercise=entry.id, title=entry.title, file=str(submission.path),
                           checks=tuple(checks), seconds=round(time.monotonic() - start, 3),
-                          problem=problem, student=student)
+                          problem=problem, student=student, device=device)
+
+
+def resolve_device(choice: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` without a GPU is a usage error."""
+    import torch
+
+    if choice == "cpu" or (choice == "auto" and not torch.cuda.is_available()):
+        return "cpu"
+    if not torch.cuda.is_available():
+        raise UsageError("--device cuda: torch sees no CUDA GPU on this machine "
+                         f"(torch {torch.__version__}); use --device cpu or auto")
+    return "cuda"
 
 
 def grade_reference(course: Course, entry: ExerciseEntry,

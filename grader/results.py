@@ -6,8 +6,9 @@ objects for the terminal, for Gradescope's results.json and for Markdown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class Status(Enum):
@@ -96,12 +97,15 @@ class CheckResult:
     """The check's kind (``matches-reference``, ...): the key of its localized title."""
     function: str
     variant: str
+    """What the check is about beyond its kind: a dtype, an edge case, a rule (English)."""
     status: Status
     score: float
     max_score: float
     examples: int = 0
     """How many inputs were tried."""
     failure: Failure | None = None
+    variant_ko: str = ""
+    """The variant in Korean, when it has words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,8 @@ class ExerciseResult:
     problem: Failure | None = None
     """Set when the file could not be run at all (missing, syntax error...)."""
     student: str = ""
+    device: str = "cpu"
+    """Where the student's functions got their inputs."""
 
     @property
     def score(self) -> float:
@@ -126,3 +132,38 @@ class ExerciseResult:
     @property
     def passed(self) -> bool:
         return self.problem is None and all(c.status is Status.PASSED for c in self.checks)
+
+
+# --- as plain data (the gradebook stores results as JSON) -------------------------------
+
+
+def to_data(result: ExerciseResult) -> dict[str, Any]:
+    """``result`` as JSON-ready data; ``from_data`` rebuilds it exactly."""
+    return _plain(asdict(result))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def from_data(data: dict[str, Any]) -> ExerciseResult:
+    checks = tuple(CheckResult(**{**c, "status": Status(c["status"]), "failure": _failure(c["failure"])})
+                   for c in data["checks"])
+    return ExerciseResult(**{**data, "checks": checks, "problem": _failure(data["problem"])})
+
+
+def _failure(data: dict[str, Any] | None) -> Failure | None:
+    if data is None:
+        return None
+    mismatch = data["mismatch"]
+    return Failure(**{
+        **data, "kind": Kind(data["kind"]),
+        "inputs": tuple(tuple(pair) for pair in data["inputs"]),
+        "mismatch": None if mismatch is None else Mismatch(**{**mismatch, "index": tuple(mismatch["index"])}),
+    })

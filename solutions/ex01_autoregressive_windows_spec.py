@@ -46,6 +46,7 @@ EXERCISE = Exercise(
             reference=autoregressive_windows,
             inputs=series,
             invalid={"n < 1 or n >= T": bad_orders()},
+            names_ko={"n < 1 or n >= T": "n < 1 또는 n >= T"},
         )
     ],
     mistakes=[

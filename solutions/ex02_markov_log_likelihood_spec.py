@@ -35,6 +35,7 @@ EXERCISE = Exercise(
             reference=markov_log_likelihood,
             inputs=chains,
             edge_cases={"zero probabilities": lambda dtype: chains(dtype, zeros=True)},
+            names_ko={"zero probabilities": "확률이 0인 전이"},
         )
     ],
     mistakes=[

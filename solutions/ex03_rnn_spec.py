@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
+from grader.checks.relations import batch_rows_independent, future_does_not_leak
 from grader.checks.strategies import sizes, tensors
 from grader.exercise import Exercise, Function, Mistake
 
@@ -62,8 +63,14 @@ def _no_recurrence(xs, h0, W_xh, W_hh, b_h, W_hy, b_y):  # type: ignore[no-untyp
 EXERCISE = Exercise(
     id="exercise-03",
     functions=[
-        Function(name="rnn_cell", reference=rnn_cell, inputs=cell_inputs),
-        Function(name="rnn_forward", reference=rnn_forward, inputs=sequence_inputs),
+        Function(name="rnn_cell", reference=rnn_cell, inputs=cell_inputs,
+                 relations=[batch_rows_independent("x_t", "h_prev")]),
+        Function(name="rnn_forward", reference=rnn_forward, inputs=sequence_inputs,
+                 relations=[batch_rows_independent("xs", "h0"),
+                            future_does_not_leak("changing the last input x_T leaves every earlier output "
+                                                 "y_1 … y_(T-1) unchanged",
+                                                 "마지막 입력 x_T를 바꿔도 그 이전 출력 y_1 … y_(T-1)은 "
+                                                 "변하지 않아야 합니다", {"xs": 1})]),
     ],
     mistakes=[
         Mistake("relu-not-tanh", "rnn_cell",

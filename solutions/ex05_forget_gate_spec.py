@@ -41,9 +41,10 @@ EXERCISE = Exercise(
             reference=forget_gate,
             inputs=gate_inputs,
             edge_cases={"large inputs": lambda dtype: gate_inputs(dtype, scale=16.0)},
+            names_ko={"large inputs": "큰 입력"},
             properties=[Property("values in (0, 1)", "every gate value lies in (0, 1)",
                                  "모든 게이트 값은 (0, 1) 범위에 있어야 합니다",
-                                 between_0_and_1)],
+                                 between_0_and_1, key_ko="값이 (0, 1) 범위")],
             relations=[batch_rows_independent("h_prev", "x_t")],
         )
     ],

@@ -52,11 +52,13 @@ EXERCISE = Exercise(
                 "huge inputs": lambda dtype: logits(dtype, scale=2.0**100 if dtype == torch.float32 else 2.0**1000),
                 "-inf entries": lambda dtype: logits(dtype, neg_inf=True),
             },
+            names_ko={"huge inputs": "아주 큰 입력", "-inf entries": "-inf 원소"},
             properties=[Property("slices sum to 1", "every slice along dim sums to 1",
-                                 "dim 방향의 각 슬라이스 합은 1이어야 합니다", sums_to_one)],
+                                 "dim 방향의 각 슬라이스 합은 1이어야 합니다", sums_to_one,
+                                 key_ko="슬라이스 합이 1")],
             relations=[invariant("shift invariance", "softmax(x + c) = softmax(x): adding a constant changes nothing",
                                  "softmax(x + c) = softmax(x): 상수를 더해도 결과는 같아야 합니다",
-                                 lambda case: {**case, "x": case["x"] + 1.0})],
+                                 lambda case: {**case, "x": case["x"] + 1.0}, key_ko="shift 불변성")],
         )
     ],
     mistakes=[

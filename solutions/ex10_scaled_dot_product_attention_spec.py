@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.relations import invariant
+from grader.checks.relations import flipped, invariant
 from grader.checks.strategies import batch_shapes, broadcast_shapes, masks, sizes, tensors
 from grader.exercise import Exercise, Function, Mistake
 
@@ -29,17 +29,6 @@ def attention_inputs(draw: st.DrawFn, dtype: torch.dtype, scale: float = 1.0) ->
     if draw(st.booleans()):
         case["mask"] = draw(masks(draw(broadcast_shapes((*batch, Lq, Lk)))))
     return case
-
-
-def keys_reversed(case: dict[str, Any]) -> dict[str, Any] | None:
-    """The same keys and values in reverse order (with the mask's key axis): out must not change."""
-    if case["k"].shape[-2] < 2:
-        return None
-    other = {**case, "k": case["k"].flip(-2), "v": case["v"].flip(-2)}
-    mask = case.get("mask")
-    if mask is not None and mask.shape[-1] > 1:
-        other["mask"] = mask.flip(-1)
-    return other
 
 
 def _attend(scores: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, fill: float = -math.inf,
@@ -79,9 +68,11 @@ EXERCISE = Exercise(
             reference=scaled_dot_product_attention,
             inputs=attention_inputs,
             edge_cases={"large scores": lambda dtype: attention_inputs(dtype, scale=64.0)},
+            names_ko={"large scores": "큰 score"},
             relations=[invariant("key order irrelevant",
                                  "reordering keys and values together leaves the output unchanged",
-                                 "키와 값의 순서를 함께 바꿔도 출력은 같아야 합니다", keys_reversed)],
+                                 "키와 값의 순서를 함께 바꿔도 출력은 같아야 합니다",
+                                 flipped({"k": -2, "v": -2, "mask": -1}), key_ko="키 순서와 무관")],
         )
     ],
     mistakes=[

@@ -8,9 +8,9 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.relations import close
+from grader.checks.relations import future_does_not_leak
 from grader.checks.strategies import indices, sizes, tensors
-from grader.exercise import Exercise, Function, Mistake, Property, Relation
+from grader.exercise import Exercise, Function, Mistake, Property
 
 from .ex11_masking import causal_mask, masked_attention, padding_mask
 
@@ -62,20 +62,6 @@ def padded_keys_get_no_weight(case: dict[str, Any], out: Any) -> dict[str, str] 
     return {"found": f"a padded key got weight {leaked[leaked != 0][0].item():.4g}"}
 
 
-def future_changed(case: dict[str, Any]) -> dict[str, Any] | None:
-    """The last key and value changed: under a causal mask no earlier query may notice."""
-    if not case["causal"] or case["q"].shape[1] < 2:
-        return None
-    k, v = case["k"].clone(), case["v"].clone()
-    k[:, -1] += 1.0
-    v[:, -1] += 1.0
-    return {**case, "k": k, "v": v}
-
-
-def past_unchanged(case: dict[str, Any], out: Any, other: dict[str, Any], other_out: Any) -> dict[str, str] | None:
-    return close(other_out[0][:, :-1], out[0][:, :-1], "an earlier query's output")
-
-
 def _allowed(q, k, causal, key_lengths, *, strict=False, pad_queries=False):  # type: ignore[no-untyped-def]
     B, Lq, Lk = q.shape[0], q.shape[1], k.shape[1]
     allowed = torch.ones(B, Lq, Lk, dtype=torch.bool)
@@ -116,12 +102,14 @@ EXERCISE = Exercise(
             inputs=attention_inputs,
             edge_cases={"rows with no allowed key": lambda dtype: attention_inputs(dtype, empty_rows=True)},
             invalid={"causal with Lq != Lk": causal_with_unequal_lengths()},
+            names_ko={"rows with no allowed key": "허용된 키가 없는 행", "causal with Lq != Lk": "Lq != Lk인 causal"},
             properties=[Property("padded keys get zero weight", "a padded key gets exactly zero weight",
-                                 "패딩된 키의 가중치는 정확히 0이어야 합니다", padded_keys_get_no_weight)],
-            relations=[Relation("future does not leak", "under a causal mask, changing a later key "
-                                "or value leaves earlier outputs unchanged",
-                                "causal 마스크에서는 뒤쪽 키나 값을 바꿔도 앞쪽 출력이 변하지 않아야 합니다",
-                                future_changed, past_unchanged)],
+                                 "패딩된 키의 가중치는 정확히 0이어야 합니다", padded_keys_get_no_weight,
+                                 key_ko="패딩된 키의 가중치 0")],
+            relations=[future_does_not_leak("under a causal mask, changing a later key "
+                                            "or value leaves earlier outputs unchanged",
+                                            "causal 마스크에서는 뒤쪽 키나 값을 바꿔도 앞쪽 출력이 변하지 않아야 합니다",
+                                            {"k": 1, "v": 1}, when=lambda case: bool(case["causal"]))],
         ),
     ],
     mistakes=[

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
+from grader.checks.relations import batch_rows_independent, flipped, invariant
 from grader.checks.strategies import masks, sizes, tensors
 from grader.exercise import Exercise, Function, Mistake
 
@@ -71,7 +72,13 @@ EXERCISE = Exercise(
             reference=multi_head_attention,
             inputs=mha_inputs,
             invalid={"D % num_heads != 0": mha_inputs(None, divisible=False)},
+            names_ko={"D % num_heads != 0": "D가 num_heads로 나누어떨어지지 않음"},
             tolerance_scale=4.0,
+            relations=[batch_rows_independent("query", "key", "value", per_batch={"mask": 3}),
+                       invariant("key order irrelevant",
+                                 "reordering keys and values together leaves the output unchanged",
+                                 "키와 값의 순서를 함께 바꿔도 출력은 같아야 합니다",
+                                 flipped({"key": 1, "value": 1, "mask": -1}), key_ko="키 순서와 무관")],
         )
     ],
     mistakes=[

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
+from grader.checks.relations import batch_rows_independent, equivariant
 from grader.checks.strategies import masks, sizes, tensors
 from grader.exercise import Exercise, Function, Mistake
 
@@ -60,7 +61,14 @@ def _layer(*, pre_norm: bool = False, residual: bool = True, activation: Any = F
 EXERCISE = Exercise(
     id="exercise-13",
     functions=[Function(name="encoder_layer", reference=encoder_layer, inputs=layer_inputs,
-                        tolerance_scale=8.0)],
+                        tolerance_scale=8.0,
+                        relations=[batch_rows_independent("x", "key_padding_mask"),
+                                   equivariant("positions have no order",
+                                               "without positional encoding, reversing the sequence "
+                                               "(and its padding mask) reverses the output",
+                                               "위치 인코딩이 없으므로 시퀀스(와 패딩 마스크)를 뒤집으면 "
+                                               "출력도 그대로 뒤집혀야 합니다",
+                                               {"x": 1, "key_padding_mask": 1}, 1, "위치에 순서가 없음")])],
     mistakes=[
         Mistake("pre-norm", "encoder_layer", _layer(pre_norm=True),
                 "LayerNorm was applied before each sub-layer (pre-norm); this layer is post-norm: "

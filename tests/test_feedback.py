@@ -92,3 +92,25 @@ def test_every_kind_explains_without_unfilled_placeholders(kind: Kind) -> None:
         message = explain(Failure(kind, detail), lang).message
         assert "{" not in message and message
     assert text(FAILURES, kind.value, "en", **detail) != text(FAILURES, kind.value, "ko", **detail)
+
+
+def test_every_worded_check_variant_has_a_korean_name(course) -> None:  # type: ignore[no-untyped-def]
+    from grader.checks.properties import standard_checks
+    from grader.exercise import load_spec
+
+    missing = []
+    for entry in course.exercises:
+        for check in standard_checks(load_spec(course.spec_file(entry), entry.id)):
+            worded = check.variant and not re.fullmatch(r"float\d+", check.variant)
+            if worded and not re.search("[가-힣]", check.variant_ko):
+                missing.append(f"{entry.id} {check.name}")
+    assert not missing
+
+
+def test_korean_titles_use_the_korean_variant() -> None:
+    from grader.feedback.explain import check_title
+
+    check = CheckResult("f: holds (batch rows independent)", "holds", "f", "batch rows independent",
+                        Status.PASSED, 1.0, 1.0, variant_ko="배치 행끼리 독립")
+    assert check_title(check, "ko") == "f: 규칙을 지킴 (배치 행끼리 독립)"
+    assert check_title(check, "en") == "f: obeys a rule (batch rows independent)"

@@ -6,7 +6,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checks.relations import batch_rows_independent, invariant
+from grader.checks.relations import batch_rows_independent, equivariant, future_does_not_leak, invariant
 from grader.checks.strategies import sizes, tensors
 
 
@@ -34,7 +34,7 @@ def test_mixing_batch_rows_is_caught(case: dict[str, torch.Tensor]) -> None:
     relation = batch_rows_independent("h", "x")
     case["h"][0] += 1.0  # rows differ, so a batch mean moves with their order
     mixed = _check(relation, lambda h, x: h - h[0:1] + x, case)
-    assert mixed is not None and "reversed batch" in mixed["found"]
+    assert mixed is not None and "reversed input" in mixed["found"]
 
 
 @given(batches())
@@ -43,3 +43,49 @@ def test_invariance_holds_and_breaks(case: dict[str, torch.Tensor]) -> None:
     assert _check(shifted, lambda h, x: torch.softmax(x, -1), case) is None
     not_invariant = _check(shifted, lambda h, x: x.exp() / (1 + x.exp().sum(-1, keepdim=True)), case)
     assert not_invariant is not None
+
+
+@st.composite
+def sequences(draw: st.DrawFn) -> dict[str, torch.Tensor]:
+    B, T, H = draw(sizes(1, 3)), draw(sizes(2, 4)), draw(sizes(1, 3))
+    return {"xs": draw(tensors((B, T, H), torch.float64)), "h": draw(tensors((B, H), torch.float64))}
+
+
+def _running_sum(xs: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return xs.cumsum(1) + h.unsqueeze(1)
+
+
+@given(sequences())
+def test_a_causal_scan_does_not_leak_and_a_backward_scan_does(case: dict[str, torch.Tensor]) -> None:
+    rule = future_does_not_leak("en", "ko", {"xs": 1})
+    assert _check(rule, _running_sum, case) is None
+    leaked = _check(rule, lambda xs, h: xs.flip(1).cumsum(1).flip(1) + h.unsqueeze(1), case)
+    assert leaked is not None and "earlier step" in leaked["found"]
+
+
+@given(sequences())
+def test_the_leak_rule_is_silent_when_its_condition_is_false(case: dict[str, torch.Tensor]) -> None:
+    rule = future_does_not_leak("en", "ko", {"xs": 1}, when=lambda c: False)
+    assert rule.transform(case) is None
+
+
+@given(sequences())
+def test_position_equivariance_holds_pointwise_and_breaks_for_a_scan(case: dict[str, torch.Tensor]) -> None:
+    rule = equivariant("order", "en", "ko", {"xs": 1}, 1)
+    assert _check(rule, lambda xs, h: torch.tanh(xs) + h.unsqueeze(1), case) is None
+    case["xs"][:, 0] += 1.0  # makes the first step differ from the last, so order matters
+    assert _check(rule, _running_sum, case) is not None
+
+
+@given(sequences(), st.booleans())
+def test_per_batch_inputs_are_flipped_only_at_their_batched_rank(case: dict[str, torch.Tensor],
+                                                                  shared: bool) -> None:
+    B, T = case["xs"].shape[:2]
+    mask = torch.arange(B * T).reshape(B, T) % 2 == 0
+    case["mask"] = mask[0] if shared else mask
+    other = batch_rows_independent("xs", "h", per_batch={"mask": 2}).transform(case)
+    if B < 2:
+        assert other is None
+        return
+    assert other is not None
+    assert torch.equal(other["mask"], case["mask"] if shared else mask.flip(0))

@@ -172,8 +172,8 @@ def check_result(check: Check, checks: Sequence[Check], points: float, status: S
     """The result of one check, worth its weight's share of the exercise's points."""
     worth = points * check.weight / sum(c.weight for c in checks)
     return CheckResult(name=check.name, kind=check.kind, function=check.function, variant=check.variant,
-                       status=status, score=worth if status is Status.PASSED else 0.0, max_score=worth,
-                       examples=examples, failure=failure)
+                       variant_ko=check.variant_ko, status=status, max_score=worth,
+                       score=worth if status is Status.PASSED else 0.0, examples=examples, failure=failure)
 
 
 def grade_checks(exercise: Exercise, runner: Any, points: float,

@@ -74,7 +74,8 @@ def contract_failure(obtained: Any, expected: Any, where: str = "output") -> Fai
             kind = Kind.TENSOR_SUBCLASS if obtained.tensor_subclass else Kind.NOT_A_TENSOR
             return Failure(kind, {"where": where, "type": obtained.type_name})
         if isinstance(obtained, Unreadable):
-            return Failure(Kind.WRONG_DEVICE, {"where": where, "expected": str(expected.device),
+            return Failure(Kind.WRONG_DEVICE, {"where": where,
+                                               "expected": str(obtained.info.get("expected_device")),
                                                "obtained": str(obtained.info.get("device"))})
         if not isinstance(obtained, torch.Tensor):
             return Failure(Kind.NOT_A_TENSOR, {"where": where, "type": type(obtained).__name__})
@@ -153,6 +154,8 @@ class Check:
     effort: float = 1.0
     """Share of the exercise's examples this check draws: a rule that any input
     shows (an in-place write, a missing grad) needs fewer than a value check."""
+    variant_ko: str = ""
+    """The variant's Korean name, when it has words (a dtype has none)."""
 
     @property
     def name(self) -> str:
@@ -346,17 +349,21 @@ def standard_checks(exercise: Exercise) -> list[Check]:
             checks.append(MatchesReference("matches-reference", name, label,
                                            with_layouts(fn.inputs(dtype)), weight=2.0))
         for label, cases in fn.edge_cases.items():
-            checks.append(MatchesReference("matches-reference", name, label, _any_dtype(cases, dtypes)))
+            checks.append(MatchesReference("matches-reference", name, label, _any_dtype(cases, dtypes),
+                                           variant_ko=fn.names_ko.get(label, "")))
         every = _any_dtype(fn.inputs, dtypes)
         checks.append(KeepsInputs("keeps-inputs", name, "", with_layouts(every), effort=0.4))
         if fn.differentiable:
             checks.append(GradientsMatch("gradients-match", name, "", every, effort=0.6))
         for label, bad in fn.invalid.items():
-            checks.append(RaisesValueError("raises-value-error", name, label, bad, effort=0.4))
+            checks.append(RaisesValueError("raises-value-error", name, label, bad, effort=0.4,
+                                           variant_ko=fn.names_ko.get(label, "")))
         for rule in fn.properties:
-            checks.append(Holds("holds", name, rule.key, every, rule=rule, effort=0.6))
+            checks.append(Holds("holds", name, rule.key, every, rule=rule, effort=0.6,
+                                variant_ko=rule.key_ko))
         for relation in fn.relations:
-            checks.append(Relates("holds", name, relation.key, every, relation=relation, effort=0.4))
+            checks.append(Relates("holds", name, relation.key, every, relation=relation, effort=0.4,
+                                  variant_ko=relation.key_ko))
         if exercise.forbidden:
             checks.append(NoForbiddenCalls("no-forbidden-calls", name, "", every, weight=2.0, effort=0.4))
     return checks

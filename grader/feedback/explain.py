@@ -24,7 +24,8 @@ class Explanation:
 
 def check_title(check: CheckResult, lang: str) -> str:
     title = text(TITLES, check.kind, lang)
-    variant = f" ({check.variant})" if check.variant else ""
+    name = check.variant_ko if lang == "ko" and check.variant_ko else check.variant
+    variant = f" ({name})" if name else ""
     return f"{check.function}: {title}{variant}"
 
 

@@ -68,7 +68,8 @@ def failure_panel(check: CheckResult, lang: str, verbose: bool = False,
 
 
 def render_exercise(result: ExerciseResult, console: Console, lang: str, verbose: bool = False) -> None:
-    heading = Text.assemble((f"{result.exercise} ", "bold"), (result.title, "bold cyan"), f"  {result.file}")
+    heading = Text.assemble((f"{result.exercise} ", "bold"), (result.title, "bold cyan"), f"  {result.file}",
+                            f"  [{result.device}]" if result.device != "cpu" else "")
     console.print(heading)
     if result.problem is not None:
         console.print(Panel(failure_body(result.problem, lang, verbose=True),

@@ -89,14 +89,26 @@ def _landlock_abi() -> int:
     return landlock.abi()
 
 
-def landlock_paths(scratch: Path) -> dict[str, list[str]]:
-    """What a Landlock-confined worker may read, and the one folder it may write."""
+def gpu_files() -> list[str]:
+    """The NVIDIA device files and driver folders a CUDA worker needs (none on a CPU machine)."""
+    devices = sorted(str(p) for p in Path("/dev").glob("nvidia*"))
+    driver = ("/proc/driver/nvidia", "/sys/bus/pci", "/sys/devices")
+    return [*devices, *(p for p in driver if Path(p).exists())]
+
+
+def landlock_paths(scratch: Path, gpu: bool = False) -> dict[str, list[str]]:
+    """What a Landlock-confined worker may read, and the one folder it may write.
+
+    With ``gpu``, the NVIDIA device files may be opened for writing (the driver's ioctls need it).
+    """
     read = ["/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
             # /proc/self is opened by the worker itself: its own entries, not the grader's environ.
             "/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/sys/devices/system/cpu",
             "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random",
             str(HERE), *(str(root) for root in python_roots())]
-    return {"read": read, "write": [str(scratch)]}
+    gpu_paths = gpu_files() if gpu else []
+    read += [p for p in gpu_paths if not p.startswith("/dev/")]
+    return {"read": read, "write": [str(scratch), *(p for p in gpu_paths if p.startswith("/dev/"))]}
 
 
 def _seccomp_works() -> bool:
@@ -123,8 +135,8 @@ def python_roots() -> list[Path]:
     return [r for r in kept if r != Path("/usr") and Path("/usr") not in r.parents]
 
 
-def worker_command(tier: Tier, scratch: Path, student: str, args: list[str]) -> list[str]:
-    """The argv that starts the worker on ``scratch/student`` under ``tier``."""
+def worker_command(tier: Tier, scratch: Path, student: str, args: list[str], gpu: bool = False) -> list[str]:
+    """The argv that starts the worker on ``scratch/student`` under ``tier`` (``gpu``: with the GPU)."""
     python = [sys.executable, "-I", "-B", "-u"]
     if tier.bwrap is None:
         return [*python, str(HERE / "worker.py"), *args[:2], str(scratch / student), *args[2:]]
@@ -144,6 +156,9 @@ def worker_command(tier: Tier, scratch: Path, student: str, args: list[str]) -> 
               "--size", str(TMPFS_BYTES), "--tmpfs", str(WORK)]
     for root in python_roots():
         flags += ["--ro-bind", str(root), str(root)]
+    for device in gpu_files() if gpu else []:  # (the fresh /proc already shows the driver's entries)
+        if not device.startswith("/proc/"):
+            flags += ["--dev-bind-try" if device.startswith("/dev/") else "--ro-bind-try", device, device]
     for name in WORKER_FILES:
         flags += ["--ro-bind", str(HERE / name), str(INSIDE / name)]
     flags += ["--ro-bind", str(scratch / student), str(WORK / student),

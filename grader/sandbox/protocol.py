@@ -92,11 +92,13 @@ def _type_name(value: Any) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def decode(tree: Any, buffers: list[bytes], *, strict: bool = False) -> Any:
+def decode(tree: Any, buffers: list[bytes], *, strict: bool = False, device: str = "cpu") -> Any:
     """Rebuild values from ``encode``'s output; tensors come back as plain tensors.
 
-    With ``strict`` (the trusted side), a tensor that cannot be rebuilt becomes
-    an ``Unreadable`` marker and every size is checked against the buffers.
+    With ``strict`` (the trusted side), a tensor that cannot be rebuilt, or that
+    was not on ``device`` (where the inputs were), becomes an ``Unreadable``
+    marker, and every size is checked against the buffers; the tensors are CPU
+    tensors there. Without it (the worker), tensors are placed on ``device``.
     """
     if tree is None or isinstance(tree, bool | int | float | str):
         return tree
@@ -106,12 +108,12 @@ def decode(tree: Any, buffers: list[bytes], *, strict: bool = False) -> Any:
         raise ProtocolError("malformed value in frame")
     (tag, body), = tree.items()
     if tag == "$tensor":
-        return decode_tensor(body, buffers, strict=strict)
+        return decode_tensor(body, buffers, strict=strict, device=device)
     if tag in ("$list", "$tuple") and isinstance(body, list):
-        items = [decode(item, buffers, strict=strict) for item in body]
+        items = [decode(item, buffers, strict=strict, device=device) for item in body]
         return items if tag == "$list" else tuple(items)
     if tag == "$dict" and isinstance(body, dict):
-        return {str(k): decode(v, buffers, strict=strict) for k, v in body.items()}
+        return {str(k): decode(v, buffers, strict=strict, device=device) for k, v in body.items()}
     if tag == "$float" and body in ("inf", "-inf", "nan"):
         return float(body)
     if tag == "$dtype" and body in DTYPES:
@@ -147,7 +149,7 @@ class Unreadable:
         return f"<unreadable tensor on {self.info.get('device')}>"
 
 
-def decode_tensor(info: Any, buffers: list[bytes], *, strict: bool) -> Any:
+def decode_tensor(info: Any, buffers: list[bytes], *, strict: bool, device: str = "cpu") -> Any:
     if not isinstance(info, dict):
         raise ProtocolError("tensor header is not a mapping")
     dtype, shape = DTYPES.get(info.get("dtype", "")), info.get("shape")
@@ -157,9 +159,9 @@ def decode_tensor(info: Any, buffers: list[bytes], *, strict: bool) -> Any:
     if strict and info.get("type") != "torch.Tensor":
         name = str(info.get("type"))[:200].encode("utf-8", "replace").decode().translate(_PRINTABLE)
         return Foreign(name, tensor_subclass=True)
-    if "unreadable" in info or "buffer" not in info or (strict and info.get("device") != "cpu"):
+    if "unreadable" in info or "buffer" not in info or (strict and info.get("device") != device):
         if strict:
-            return Unreadable(info)
+            return Unreadable({**info, "expected_device": device})
         raise ProtocolError("unreadable tensor")
     index = info["buffer"]
     if not isinstance(index, int) or not 0 <= index < len(buffers):
@@ -171,7 +173,9 @@ def decode_tensor(info: Any, buffers: list[bytes], *, strict: bool) -> Any:
         raise ProtocolError(f"tensor of shape {shape} has {len(raw)} bytes, not {numel * itemsize}")
     flat = torch.frombuffer(bytearray(raw), dtype=dtype) if numel else torch.empty(0, dtype=dtype)
     tensor = flat.reshape(shape)
-    if not strict:  # the worker side honours layout and autograd flags
+    if not strict:  # the worker side honours device, layout and autograd flags
+        if device != "cpu":
+            tensor = tensor.to(device)
         if not info.get("contiguous", True) and tensor.dim() > 0 and numel > 1:
             tensor = _strided_copy(tensor)
         if info.get("requires_grad") and tensor.is_floating_point():
@@ -188,7 +192,7 @@ def _valid_shape(shape: Any) -> bool:
 
 def _strided_copy(tensor: torch.Tensor) -> torch.Tensor:
     """The same values in a non-contiguous layout (every other element of a buffer)."""
-    holder = torch.zeros(*tensor.shape, 2, dtype=tensor.dtype)
+    holder = torch.zeros(*tensor.shape, 2, dtype=tensor.dtype, device=tensor.device)
     view = holder.select(-1, 0)
     view.copy_(tensor)
     return view

@@ -97,6 +97,8 @@ class Hello:
     ok: bool
     callables: tuple[str, ...] = ()
     error: StudentError | None = None
+    device: str = "cpu"
+    """Where the student's inputs live, as output tensors will name it ("cpu", "cuda:0")."""
 
 
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F)}
@@ -147,8 +149,9 @@ class _CappedReader(threading.Thread):
 class StudentProcess:
     """One fresh interpreter that has imported one student file."""
 
-    def __init__(self, source: bytes, name: str, module: str, limits: Limits) -> None:
+    def __init__(self, source: bytes, name: str, module: str, limits: Limits, device: str = "cpu") -> None:
         self.limits = limits
+        self.device = device
         self.tier = confine.probe()
         self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
         self.file = self.scratch / name
@@ -174,10 +177,11 @@ class StudentProcess:
             "RLIMIT_CORE": 0,
             "RLIMIT_NOFILE": 256,
         }
-        config = {"rlimits": rlimits, "seccomp": self.tier.seccomp,
-                  "landlock": confine.landlock_paths(self.scratch) if self.tier.landlock else None}
+        gpu = self.device != "cpu"
+        config = {"rlimits": rlimits, "seccomp": self.tier.seccomp, "device": self.device,
+                  "landlock": confine.landlock_paths(self.scratch, gpu) if self.tier.landlock else None}
         argv = confine.worker_command(self.tier, self.scratch, self.file.name,
-                                      [str(call_r), str(reply_w), self.module, json.dumps(config)])
+                                      [str(call_r), str(reply_w), self.module, json.dumps(config)], gpu)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
                "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1"}
@@ -225,8 +229,15 @@ class StudentProcess:
             names = header.get("callables") or []
             self.hello = Hello(ok=header.get("ok") is True,
                                callables=tuple(clean(n, 100) for n in names if isinstance(n, str)),
-                               error=_error(header["error"]) if "error" in header else None)
+                               error=_error(header["error"]) if "error" in header else None,
+                               device=self._device_named(header.get("device")))
         return self.hello
+
+    def _device_named(self, said: Any) -> str:
+        # Only a refinement of what was asked ("cuda" -> "cuda:0") is believed.
+        if isinstance(said, str) and said.split(":")[0] == self.device.split(":")[0] and len(said) < 20:
+            return said
+        return self.device
 
     def call(self, call: Call, deadline: float) -> Reply:
         from grader.sandbox import protocol
@@ -242,7 +253,7 @@ class StudentProcess:
         if reply.get("op") != "reply" or reply.get("id") != self.next_id:
             raise self.gone("malformed", "a reply that does not answer the call")
         try:
-            return _reply(reply, payload)
+            return _reply(reply, payload, self.hello.device if self.hello else self.device)
         except protocol.ProtocolError as exc:
             raise self.gone("malformed", str(exc)) from None
 
@@ -284,12 +295,12 @@ def _call_frame(call: Call, ident: int) -> tuple[dict[str, Any], list[bytes]]:
     return header, buffers
 
 
-def _reply(header: dict[str, Any], payload: list[bytes]) -> Reply:
+def _reply(header: dict[str, Any], payload: list[bytes], device: str = "cpu") -> Reply:
     from grader.sandbox import protocol
 
     def get(key: str) -> Any:
         value = header.get(key)
-        return None if value is None else protocol.decode(value, payload, strict=True)
+        return None if value is None else protocol.decode(value, payload, strict=True, device=device)
 
     forbidden = header.get("forbidden_calls") or []
     changed = header.get("versions_changed") or []
@@ -318,15 +329,19 @@ def _exit_detail(code: int | None) -> str:
 class SandboxRunner:
     """Calls student functions in a fresh process, within the exercise's limits."""
 
-    def __init__(self, source: bytes, name: str, module: str, limits: Limits) -> None:
-        """Start the student's process on ``source`` (the file's bytes, read once and checked)."""
+    def __init__(self, source: bytes, name: str, module: str, limits: Limits, device: str = "cpu") -> None:
+        """Start the student's process on ``source`` (the file's bytes, read once and checked).
+
+        ``device`` ("cpu" or "cuda") is where the student's functions get their inputs.
+        """
         self.source, self.name, self.module, self.limits = source, name, module, limits
+        self.device = device
         self.deadline = time.monotonic() + limits.exercise_seconds
         self.restarts = 0
         self.process: StudentProcess | None = self._start()
 
     def _start(self) -> StudentProcess:
-        return StudentProcess(self.source, self.name, self.module, self.limits)
+        return StudentProcess(self.source, self.name, self.module, self.limits, self.device)
 
     def hello(self) -> Hello:
         return self._live().wait_hello(self.deadline)

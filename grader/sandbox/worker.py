@@ -65,10 +65,12 @@ def _student_error(exc: BaseException, student_path: str) -> dict[str, Any]:
 
 
 class Worker:
-    def __init__(self, protocol: Any, student_path: str, module_name: str) -> None:
+    def __init__(self, protocol: Any, student_path: str, module_name: str, device: str = "cpu") -> None:
         import torch
 
         self.torch = torch
+        # Where the student's inputs live; "cuda" becomes "cuda:0", the name outputs will carry.
+        self.device = str(torch.empty(0, device=device).device) if device != "cpu" else "cpu"
         self.p = protocol
         self.path = student_path
         self.module_name = module_name
@@ -88,12 +90,12 @@ class Worker:
             return {"op": "hello", "ok": False, "error": _student_error(exc, self.path)}
         self.module = module
         names = [n for n in dir(module) if callable(getattr(module, n, None))]
-        return {"op": "hello", "ok": True, "callables": names[:500]}
+        return {"op": "hello", "ok": True, "callables": names[:500], "device": self.device}
 
     def call(self, header: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         p, torch = self.p, self.torch
-        args = p.decode(header["args"], buffers)
-        kwargs = p.decode(header["kwargs"], buffers)
+        args = p.decode(header["args"], buffers, device=self.device)
+        kwargs = p.decode(header["kwargs"], buffers, device=self.device)
         inputs = tensors_in((args, kwargs))
         versions = [t._version for t in inputs]
         function = getattr(self.module, header["function"], None)
@@ -103,6 +105,8 @@ class Worker:
         # The same file always sees the same randomness. (torch.manual_seed would
         # also queue CUDA/XPU seeding with a stack trace: ~3 ms a call.)
         torch.default_generator.manual_seed(0)
+        if self.device != "cpu":
+            torch.cuda.manual_seed(0)
         recorder = self.recorder
         try:
             with recorder.watch([str(p) for p in header.get("forbidden") or []]):
@@ -118,7 +122,7 @@ class Worker:
             reply["versions_changed"] = [i for i, t in enumerate(inputs)
                                          if t._version != versions[i]]
         if header.get("cotangents") is not None:
-            cotangents = p.decode(header["cotangents"], buffers)
+            cotangents = p.decode(header["cotangents"], buffers, device=self.device)
             try:
                 reply.update(self.gradients(result, inputs, cotangents, out))
             except BaseException as exc:
@@ -212,7 +216,12 @@ def main() -> None:
     _set_limits(config["rlimits"])
     protocol = _load("protocol")
     writer = os.fdopen(write_fd, "wb")
-    worker = Worker(protocol, student_path, module_name)  # imports torch
+    try:
+        worker = Worker(protocol, student_path, module_name, config.get("device", "cpu"))  # imports torch
+    except RuntimeError as exc:  # the device asked for is not usable in here
+        error = {"type": "DeviceError", "message": str(exc)[:500], "line": None}
+        protocol.write_frame(writer, {"op": "hello", "ok": False, "error": error}, [])
+        return
     worker.torch.set_num_threads(1)
     # Confinement goes on after torch is loaded and before any student code runs.
     paths = config.get("landlock")
