@@ -2,4 +2,5 @@
 
 from grader.cli import main
 
-main()
+if __name__ == "__main__":  # a spawned grading process imports this module again; it must not run
+    main()

@@ -135,6 +135,50 @@ def validate(only: str | None, course_path: Path | None) -> ExitCode:
     return ExitCode.PASSED if ok else ExitCode.CHECKS_FAILED
 
 
+@cli.command("class")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("grades"), show_default=True,
+              help="Folder for the gradebook and the reports.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Grading processes (default: every core).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Grade on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every student's scores.")
+@click.option("--only", default=None, metavar="EXERCISE", help="Grade one exercise only.")
+@click.option("--allow-unsandboxed", is_flag=True,
+              help="Grade even where student code cannot be fenced off the file system (see grade doctor).")
+@LANG
+@COURSE
+def class_(submissions: Path, out: Path, workers: int | None, scheduler: str | None, as_json: bool,
+           only: str | None, allow_unsandboxed: bool, lang: str | None, course_path: Path | None) -> ExitCode:
+    """Grade every student folder in SUBMISSIONS; rerun to grade only new or changed files."""
+    from rich.console import Console
+
+    from grader.classroom import executor_for, require_confinement, run_class
+    from grader.feedback.class_report import class_json, summarize, write_reports
+    from grader.feedback.terminal import class_progress, render_class_run
+    from grader.gradebook import Gradebook
+    from grader.roster import scan
+
+    course = _course(course_path)
+    roster = scan(course, submissions, course.resolve(only) if only else None)
+    if scheduler is None:
+        require_confinement(allow_unsandboxed)
+    errors = Console(stderr=True, highlight=False)
+    with Gradebook(out) as book, class_progress(errors) as progress:
+        run = run_class(course, roster, book, executor_for(workers, scheduler),
+                        allow_unsandboxed=allow_unsandboxed, on_progress=progress)
+        results = [r for key in run.keys if (r := book.result(key)) is not None]
+    summary = summarize(course, results, [s.student for s in roster.students])
+    written = write_reports(out, course, summary, _lang(lang))
+    if as_json:
+        click.echo(json.dumps(class_json(summary), ensure_ascii=False, indent=2))
+        render_class_run(run, written, errors)
+    else:
+        render_class_run(run, written, Console(highlight=False))
+    return ExitCode.PASSED if not run.not_graded else ExitCode.CHECKS_FAILED
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: click in non-standalone mode, so errors become one line and an exit code."""
     try:

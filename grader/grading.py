@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from grader.course import Course, ExerciseEntry
 from grader.errors import UsageError
@@ -26,19 +27,39 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
     ``device`` ("cpu" or "cuda", see ``resolve_device``) is where the student's inputs live;
     the reference always runs here, on the CPU, in float64.
     """
-    start = time.monotonic()
     submission = Submission(entry.id, path or course.student_file(entry), student)
     problem = submission.problem()
-    runner = None
-    if problem is None:
-        runner = SandboxRunner(submission.read(), entry.file, entry.module, entry.limits, device)
+    source = submission.read() if problem is None else problem
+    return grade_source(course, entry, source, str(submission.path), student=student, on_check=on_check,
+                        replay=replay, device=device)
+
+
+StartRunner = Callable[[bytes, ExerciseEntry, str], Any]
+"""(source, entry, device) -> a started runner for the student's file (``SandboxRunner`` by default)."""
+
+
+def _fresh_process(source: bytes, entry: ExerciseEntry, device: str) -> SandboxRunner:
+    return SandboxRunner(source, entry.file, entry.module, entry.limits, device)
+
+
+def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, shown: str, *,
+                 student: str = "", on_check: Callable[[CheckResult], None] | None = None,
+                 replay: str | None = None, device: str = "cpu",
+                 start_runner: StartRunner = _fresh_process) -> ExerciseResult:
+    """Grade a file's bytes (already read and checked), or explain why it could not be (a ``Failure``).
+
+    ``shown`` is how the file is named in the result.
+    """
+    start = time.monotonic()
+    problem = source if isinstance(source, Failure) else None
+    runner = None if isinstance(source, Failure) else start_runner(source, entry, device)
     try:
         exercise = _spec(course, entry)  # loads while the student's process starts
         from grader.checks.engine import gone_failure, grade_checks, not_run, replay_check
 
         if runner is not None:
             try:
-                problem = _import_problem(runner.hello(), submission.path)
+                problem = _import_problem(runner.hello(), Path(shown))
             except WorkerGone as gone:
                 problem = gone_failure(gone)
         if problem is not None:
@@ -50,7 +71,7 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
     finally:
         if runner is not None:
             runner.close()
-    return ExerciseResult(exercise=entry.id, title=entry.title, file=str(submission.path),
+    return ExerciseResult(exercise=entry.id, title=entry.title, file=shown,
                           checks=tuple(checks), seconds=round(time.monotonic() - start, 3),
                           problem=problem, student=student, device=device)
 

@@ -139,7 +139,8 @@ class ExerciseResult:
 
 def to_data(result: ExerciseResult) -> dict[str, Any]:
     """``result`` as JSON-ready data; ``from_data`` rebuilds it exactly."""
-    return _plain(asdict(result))
+    data: dict[str, Any] = _plain(asdict(result))
+    return data
 
 
 def _plain(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -39,3 +40,15 @@ def grade(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeo
     done = subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, capture_output=True,
                           text=True, env=full_env, timeout=timeout)
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def copy_course(dest: Path) -> Path:
+    """A private copy of the shipped course at ``dest``, so tests can break files freely."""
+    for name in ("course.yaml", "exercises", "solutions"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, dest / name)
+    return dest

@@ -8,20 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, grade
+from tests.conftest import copy_course, grade
 
 
 @pytest.fixture(scope="module")
 def course_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the course, so tests can break files without touching the checkout."""
-    root = tmp_path_factory.mktemp("course")
-    for name in ("course.yaml", "exercises", "solutions"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, root / name)
-    return root
+    return copy_course(tmp_path_factory.mktemp("course"))
 
 
 def test_reference_passes_with_exit_0_and_json_schema(course_copy: Path) -> None:

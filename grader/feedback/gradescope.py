@@ -8,32 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.feedback.explain import check_title, explain
+from grader.feedback.explain import check_title
+from grader.feedback.markdown import failure_markdown
 from grader.feedback.messages import LABELS, text
-from grader.results import CheckResult, ExerciseResult, Failure, Status
-
-
-def _markdown(failure: Failure, lang: str, exercise: str = "exercise-NN") -> str:
-    explained = explain(failure, lang, exercise)
-    parts = [explained.message]
-    if explained.mismatch:
-        parts.append(explained.mismatch)
-    if explained.mistake:
-        parts.append(f"**{text(LABELS, 'mistake', lang)}:** {explained.mistake}")
-    if explained.snippet:
-        parts.append(f"**{text(LABELS, 'input', lang)}:**\n\n```python\n{explained.snippet}\n```")
-    if explained.output:
-        parts.append(f"**{text(LABELS, 'output', lang)}:**\n\n```\n{explained.output[-1500:]}\n```")
-    if explained.replay:
-        parts.append(f"**{text(LABELS, 'replay', lang)}:** `{explained.replay}`")
-    return "\n\n".join(parts)
+from grader.results import CheckResult, ExerciseResult, Status
 
 
 def _test(result: ExerciseResult, check: CheckResult, lang: str) -> dict[str, Any]:
     if check.failure is not None:
-        output = _markdown(check.failure, lang, result.exercise)
+        output = failure_markdown(check.failure, lang, result.exercise)
     elif result.problem is not None and check.status is not Status.PASSED:
-        output = _markdown(result.problem, lang)
+        output = failure_markdown(result.problem, lang)
     else:
         output = ""
     return {
@@ -49,7 +34,7 @@ def results_json(results: list[ExerciseResult], lang: str) -> dict[str, Any]:
     tests = [_test(r, c, lang) for r in results for c in r.checks]
     score = round(sum(r.score for r in results), 4)
     max_score = round(sum(r.max_score for r in results), 4)
-    problems = [_markdown(r.problem, lang) for r in results if r.problem is not None]
+    problems = [failure_markdown(r.problem, lang) for r in results if r.problem is not None]
     return {
         "score": score,
         "max_score": max_score,

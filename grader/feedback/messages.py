@@ -151,6 +151,7 @@ LABELS: dict[str, dict[str, str]] = {
     "score": {"en": "Score", "ko": "점수"},
     "check": {"en": "Check", "ko": "검사"},
     "points": {"en": "Points", "ko": "배점"},
+    "exercise": {"en": "Exercise", "ko": "연습 문제"},
     "examples": {"en": "Inputs tried", "ko": "시도한 입력 수"},
     "passed": {"en": "passed", "ko": "통과"},
     "failed": {"en": "failed", "ko": "실패"},

@@ -7,6 +7,7 @@ inject styles or escape sequences.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
@@ -20,6 +21,10 @@ from grader.feedback.messages import LABELS, text
 from grader.results import CheckResult, ExerciseResult, Failure, Status
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from grader.classroom import ClassRun
     from grader.validation import ExerciseValidation
 
 
@@ -108,3 +113,32 @@ def render_validation(item: ExerciseValidation, console: Console) -> None:
                          ("mistake not diagnosed as itself", item.misdiagnosed)):
         for name in names:
             console.print(Text(f"    {label}: {name}", style="yellow"))
+
+
+@contextmanager
+def class_progress(console: Console) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar with counts and ETA; yields the ``on_progress(done, total)`` callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = ("grading", BarColumn(), MofNCompleteColumn(), "files", TimeElapsedColumn(), "ETA",
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("grading", total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def render_class_run(run: ClassRun, written: list[Path], console: Console) -> None:
+    graded = f"{run.graded} graded now, {run.already} already in the gradebook"
+    console.print(Text.assemble(("class: ", "bold"), f"{run.students} students, {run.files} files: {graded} "
+                                f"({run.seconds:.1f} s)"))
+    for item in run.ignored:
+        console.print(Text(f"  ignored: {item.path}: {item.reason}", style="yellow"), soft_wrap=True)
+    for student, reason in run.not_graded:
+        line = Text(f"  not graded (a rerun retries): {student}: {reason}", style="red")
+        console.print(line, soft_wrap=True)
+    for path in written:
+        console.print(Text(f"  wrote: {path}"), soft_wrap=True)

@@ -1,0 +1,230 @@
+"""``grade class``: grade every student's files, in parallel, into the gradebook.
+
+Trusted side. The parent reads and checks each file once (``Submission``),
+skips what the gradebook already holds, and hands one task per student to a
+pool of grading processes (or a dask cluster): each imports torch once and
+grades many students, and every student's code still runs in confined child
+processes of its own. Only the parent writes the gradebook, one grade per
+transaction as results arrive, so an interrupted run loses nothing and a
+rerun grades only what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from grader.course import Course, load_course
+from grader.errors import UsageError
+from grader.gradebook import Gradebook, GradeKey, course_version, grader_version, sha256
+from grader.results import Failure, from_data, to_data
+from grader.roster import Ignored, Roster
+from grader.submission import Submission
+
+
+@dataclass(frozen=True, slots=True)
+class FileJob:
+    """One file to grade: its gradebook key, how it is named, and its bytes (or why it has none)."""
+
+    key: GradeKey
+    shown: str
+    source: bytes | Failure
+
+
+@dataclass(frozen=True, slots=True)
+class StudentTask:
+    """Everything a grading process needs for one student; no path into the submissions folder."""
+
+    course_file: str
+    student: str
+    jobs: tuple[FileJob, ...]
+    allow_unsandboxed: bool = False
+
+
+@dataclass(slots=True)
+class ClassRun:
+    """What a class run did, as data (rendered by the CLI)."""
+
+    students: int
+    files: int
+    graded: int = 0
+    already: int = 0
+    """Files the gradebook already held (same file, grader and course)."""
+    not_graded: list[tuple[str, str]] = field(default_factory=list)
+    """(student, reason) for tasks the grading processes could not finish; a rerun retries them."""
+    ignored: tuple[Ignored, ...] = ()
+    seconds: float = 0.0
+    keys: list[GradeKey] = field(default_factory=list)
+    """The grade of every file found now, graded in this run or before."""
+
+
+def require_confinement(allow_unsandboxed: bool) -> None:
+    """Refuse a class run where student code could read the course and other students' files.
+
+    Below the Landlock tier nothing fences the file system: a submission could read
+    ``solutions/`` and return the reference's answers. ``--allow-unsandboxed`` overrides.
+    """
+    from grader.sandbox.confine import probe
+
+    tier = probe()
+    if not allow_unsandboxed and tier.name not in ("bubblewrap", "landlock"):
+        raise UsageError(f"this machine confines student code with {tier.name} only, which does not fence "
+                         "off the file system (see grade doctor); pass --allow-unsandboxed to grade anyway")
+
+
+def plan(course: Course, roster: Roster, book: Gradebook,
+         allow_unsandboxed: bool = False) -> tuple[list[StudentTask], list[GradeKey], int]:
+    """The tasks still to do, the keys of every current file, and how many are already graded."""
+    versions = grader_version(), course_version(course)
+    tasks, keys, already = [], [], 0
+    course_file = str(course.root / "course.yaml")
+    for work in roster.students:
+        jobs = []
+        for exercise, path in sorted(work.files.items()):
+            submission = Submission(exercise, path, work.student)
+            problem = submission.problem()
+            source: bytes | Failure = submission.read() if problem is None else problem
+            digest = sha256(source) if isinstance(source, bytes) else f"unreadable:{source.kind.value}"
+            key = GradeKey(work.student, exercise, digest, *versions)
+            keys.append(key)
+            if book.has(key):
+                already += 1
+            else:
+                jobs.append(FileJob(key, f"{work.student}/{path.name}", source))
+        if jobs:
+            tasks.append(StudentTask(course_file, work.student, tuple(jobs), allow_unsandboxed))
+    return tasks, keys, already
+
+
+# --- in a grading process ----------------------------------------------------------------
+
+_COURSES: dict[str, Course] = {}
+
+
+def warm(course_file: str) -> None:
+    """Import torch and the course once per grading process, before the first student."""
+    import torch  # noqa: F401
+
+    _course(course_file)
+
+
+def _course(course_file: str) -> Course:
+    if course_file not in _COURSES:
+        _COURSES[course_file] = load_course(Path(course_file))
+    return _COURSES[course_file]
+
+
+def grade_student(task: StudentTask) -> list[tuple[GradeKey, dict[str, Any]]]:
+    """Grade one student's files; each runs in a confined process of its own."""
+    from grader.grading import grade_source
+
+    require_confinement(task.allow_unsandboxed)  # on a cluster, this is the worker machine's tier
+    course = _course(task.course_file)
+    graded = []
+    for job in task.jobs:
+        entry = course.resolve(job.key.exercise)
+        result = grade_source(course, entry, job.source, job.shown, student=task.student)
+        graded.append((job.key, to_data(result)))
+    return graded
+
+
+# --- in the parent -----------------------------------------------------------------------
+
+
+Outcome = list[tuple[GradeKey, dict[str, Any]]] | BaseException
+Executor = Callable[[list[StudentTask]], Iterator[tuple[StudentTask, Outcome]]]
+"""Grades tasks somewhere and yields each with its results (or the exception that stopped it)."""
+
+
+def run_class(course: Course, roster: Roster, book: Gradebook, executor: Executor, *,
+              allow_unsandboxed: bool = False,
+              on_progress: Callable[[int, int], None] | None = None) -> ClassRun:
+    """Grade what the gradebook lacks; ``on_progress(done, total)`` after each student."""
+    start = time.monotonic()
+    tasks, keys, already = plan(course, roster, book, allow_unsandboxed)
+    run = ClassRun(students=len(roster.students), files=roster.files, already=already,
+                   ignored=roster.ignored, keys=keys)
+    total = sum(len(t.jobs) for t in tasks)
+    done = 0
+    if on_progress is not None:
+        on_progress(0, total)
+    for task, outcome in executor(tasks) if tasks else ():
+        if isinstance(outcome, BaseException):
+            run.not_graded.append((task.student, f"{type(outcome).__name__}: {outcome}"))
+        else:
+            for key, data in outcome:
+                book.record(key, from_data(data))
+                run.graded += 1
+        done += len(task.jobs)
+        if on_progress is not None:
+            on_progress(done, total)
+    run.seconds = round(time.monotonic() - start, 2)
+    return run
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def executor_for(workers: int | None, scheduler: str | None) -> Executor:
+    """A dask cluster when ``scheduler`` is given, else a local pool of ``workers`` processes."""
+    if scheduler is not None:
+        return lambda tasks: on_cluster(tasks, scheduler)
+    return lambda tasks: on_pool(tasks, workers or default_workers())
+
+
+def on_pool(tasks: list[StudentTask], workers: int) -> Iterator[tuple[StudentTask, Outcome]]:
+    """A pool of fresh (spawned) grading processes; a pool that breaks is rebuilt once per task."""
+    pending, broke = list(tasks), {id(t): 0 for t in tasks}
+    while pending:
+        context = get_context("spawn")  # never fork the parent: its threads and open gradebook stay here
+        pool = ProcessPoolExecutor(min(workers, len(pending)), mp_context=context, initializer=warm,
+                                   initargs=(pending[0].course_file,))
+        futures: dict[Future[Outcome], StudentTask] = {pool.submit(grade_student, t): t for t in pending}
+        pending = []
+        try:
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    yield task, future.result()
+                except BrokenProcessPool as exc:
+                    broke[id(task)] += 1
+                    if broke[id(task)] >= 2:
+                        yield task, exc
+                    else:
+                        pending.append(task)
+                except Exception as exc:  # a grader bug for this student: report it, keep going
+                    yield task, exc
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def on_cluster(tasks: list[StudentTask], address: str) -> Iterator[tuple[StudentTask, Outcome]]:
+    """The same tasks on a dask.distributed cluster; results come back here to be recorded."""
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise UsageError("--scheduler needs dask.distributed: pip install 'seqgrade[class]'") from None
+    try:
+        client = Client(address, timeout=20)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"--scheduler: cannot reach a dask scheduler at {address} ({exc})") from None
+    try:
+        client.run(warm, tasks[0].course_file)
+        futures = {client.submit(grade_student, t, pure=False): t for t in tasks}
+        for future in dask_completed(futures):  # type: ignore[no-untyped-call]
+            task = futures[future]
+            try:
+                yield task, future.result()
+            except Exception as exc:
+                yield task, exc
+    finally:
+        client.close()  # type: ignore[no-untyped-call]

@@ -1,0 +1,138 @@
+"""The class's gradebook: one sqlite row per graded file, written once, never twice.
+
+Trusted side. A grade is keyed by (student, exercise, sha256 of the file,
+grader version, course version): the same file graded by the same grader for
+the same course is never graded again, and a changed file, grader or course
+is. Each grade is committed in its own transaction (sqlite's write-ahead log),
+so ``kill -9`` at any moment loses at most the grade being written, and the
+primary key makes a second write of the same grade a no-op. Reports read the
+newest row of each (student, exercise) whose key matches the files graded now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from grader.course import Course
+from grader.errors import UsageError
+from grader.results import ExerciseResult, from_data, to_data
+
+FILE = "gradebook.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS grades (
+    student TEXT NOT NULL,
+    exercise TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    grader_version TEXT NOT NULL,
+    course_version TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    status TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    graded_at TEXT NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (student, exercise, sha256, grader_version, course_version)
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class GradeKey:
+    """What makes a grade: who, which exercise, which exact file, graded by what."""
+
+    student: str
+    exercise: str
+    sha256: str
+    grader_version: str
+    course_version: str
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _digest(paths: Iterable[Path]) -> str:
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def grader_version() -> str:
+    """The package version and a digest of the grader's own source: a changed grader regrades."""
+    try:
+        version = metadata.version("seqgrade")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    return f"{version}+{_digest(Path(__file__).parent.rglob('*.py'))}"
+
+
+def course_version(course: Course) -> str:
+    """course.yaml's version and a digest of course.yaml, the references and specs."""
+    files = [course.root / "course.yaml", *course.solutions_dir.glob("*.py")]
+    return f"{course.version}+{_digest(p for p in files if p.is_file())}"
+
+
+class Gradebook:
+    """The sqlite file under ``--out``; one writer (the process that runs ``grade class``)."""
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.path = folder / FILE
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across a killed process
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise UsageError(f"--out: cannot use {folder / FILE} as the gradebook ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def has(self, key: GradeKey) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM grades WHERE student=? AND exercise=? AND sha256=? AND grader_version=? "
+            "AND course_version=?", _values(key)).fetchone()
+        return row is not None
+
+    def record(self, key: GradeKey, result: ExerciseResult) -> bool:
+        """Store one grade in its own transaction; False when it was already there."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (*_values(key), result.score, result.max_score, "passed" if result.passed else "failed",
+             result.seconds, datetime.now(UTC).isoformat(timespec="seconds"),
+             json.dumps(to_data(result), ensure_ascii=False)))
+        return cursor.rowcount == 1
+
+    def result(self, key: GradeKey) -> ExerciseResult | None:
+        row = self.db.execute(
+            "SELECT result FROM grades WHERE student=? AND exercise=? AND sha256=? AND grader_version=? "
+            "AND course_version=?", _values(key)).fetchone()
+        return None if row is None else from_data(json.loads(row[0]))
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM grades").fetchone()[0])
+
+    def rows(self) -> Iterator[tuple[GradeKey, float, float, str]]:
+        for *key, score, max_score, status in self.db.execute(
+                "SELECT student, exercise, sha256, grader_version, course_version, score, max_score, status "
+                "FROM grades ORDER BY student, exercise"):
+            yield GradeKey(*key), score, max_score, status
+
+
+def _values(key: GradeKey) -> tuple[str, str, str, str, str]:
+    return key.student, key.exercise, key.sha256, key.grader_version, key.course_version
