@@ -16,21 +16,14 @@ import os
 import statistics
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _timing import ROOT, timed
+
 GRADE = [sys.executable, "-m", "grader", "exercise-05", "--file", "solutions/ex05_forget_gate.py"]
 
 
 def wall(tier: str) -> float:
-    env = {**os.environ, "GRADER_SANDBOX": tier}
-    start = time.perf_counter()
-    done = subprocess.run(GRADE, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"grading under {tier} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-    return seconds
+    return timed(GRADE, env={**os.environ, "GRADER_SANDBOX": tier})
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ rerun grades only what is missing.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.course import Course, load_course
 from grader.errors import UsageError
@@ -27,6 +28,9 @@ from grader.gradebook import Gradebook, GradeKey, course_version, grader_version
 from grader.results import Failure, from_data, to_data
 from grader.roster import Ignored, Roster
 from grader.submission import Submission
+
+if TYPE_CHECKING:
+    from grader.checks.engine import Replays
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,14 @@ def warm(course_file: str) -> None:
     _course(course_file)
 
 
+@functools.cache
+def _replays() -> Replays:
+    """The inputs passing checks met in this grading process, met again by the next student."""
+    from grader.checks.engine import Replays
+
+    return Replays()
+
+
 def _course(course_file: str) -> Course:
     if course_file not in _COURSES:
         _COURSES[course_file] = load_course(Path(course_file))
@@ -124,14 +136,19 @@ def _course(course_file: str) -> Course:
 def grade_student(task: StudentTask) -> list[tuple[GradeKey, dict[str, Any]]]:
     """Grade one student's files; each runs in a confined process of its own."""
     from grader.grading import grade_source
+    from grader.sandbox.runner import StudentSandbox
 
     require_confinement(task.allow_unsandboxed)  # on a cluster, this is the worker machine's tier
     course = _course(task.course_file)
+    entries = [course.resolve(job.key.exercise) for job in task.jobs]
+    pairs = zip(entries, task.jobs, strict=True)
+    files = {e.file: job.source for e, job in pairs if isinstance(job.source, bytes)}
     graded = []
-    for job in task.jobs:
-        entry = course.resolve(job.key.exercise)
-        result = grade_source(course, entry, job.source, job.shown, student=task.student)
-        graded.append((job.key, to_data(result)))
+    with StudentSandbox(files, entries) as sandbox:  # torch imported once for this student's files
+        for entry, job in zip(entries, task.jobs, strict=True):
+            result = grade_source(course, entry, job.source, job.shown, student=task.student,
+                                  start_runner=sandbox.runner, replays=_replays())
+            graded.append((job.key, to_data(result)))
     return graded
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.course import Course, ExerciseEntry
 from grader.errors import UsageError
 from grader.results import CheckResult, ExerciseResult, Failure, Kind
 from grader.sandbox.runner import Hello, LocalRunner, SandboxRunner, WorkerGone
+
+if TYPE_CHECKING:
+    from grader.checks.engine import Replays
 from grader.submission import Submission
 
 
@@ -45,10 +48,12 @@ def _fresh_process(source: bytes, entry: ExerciseEntry, device: str) -> SandboxR
 def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, shown: str, *,
                  student: str = "", on_check: Callable[[CheckResult], None] | None = None,
                  replay: str | None = None, device: str = "cpu",
-                 start_runner: StartRunner = _fresh_process) -> ExerciseResult:
+                 start_runner: StartRunner = _fresh_process,
+                 replays: Replays | None = None) -> ExerciseResult:
     """Grade a file's bytes (already read and checked), or explain why it could not be (a ``Failure``).
 
-    ``shown`` is how the file is named in the result.
+    ``shown`` is how the file is named in the result. ``replays`` carries the inputs
+    earlier submissions met, across the files of a class run (same result, less time).
     """
     start = time.monotonic()
     problem = source if isinstance(source, Failure) else None
@@ -67,7 +72,7 @@ def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, 
         elif replay is not None:
             checks = [replay_check(exercise, runner, entry.points, replay)]
         else:
-            checks = grade_checks(exercise, runner, entry.points, on_check)
+            checks = grade_checks(exercise, runner, entry.points, on_check, replays=replays)
     finally:
         if runner is not None:
             runner.close()
@@ -78,9 +83,11 @@ def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, 
 
 def resolve_device(choice: str) -> str:
     """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` without a GPU is a usage error."""
+    if choice == "cpu":
+        return "cpu"  # without importing torch here: the student's process imports it meanwhile
     import torch
 
-    if choice == "cpu" or (choice == "auto" and not torch.cuda.is_available()):
+    if choice == "auto" and not torch.cuda.is_available():
         return "cpu"
     if not torch.cuda.is_available():
         raise UsageError("--device cuda: torch sees no CUDA GPU on this machine "

@@ -173,6 +173,56 @@ def test_a_tier_that_does_not_fence_files_is_refused_unless_allowed(klass, tmp_p
     assert not (tmp_path / "g").exists()
 
 
+MALLORY = """
+import glob, os, struct, json
+for path in glob.glob("SUBS/*/*.py"):  # other students' files: must be out of reach
+    try:
+        with open(path, "a") as f:
+            f.write("\\nraise SystemExit(9)\\n")
+    except Exception:
+        pass
+for fd in range(3, 40):  # forge a zygote's "exited" frame and a passing reply on every pipe
+    for header in ({"op": "exited", "status": 0}, {"op": "reply", "id": 1, "ok": True, "result": 1.0}):
+        body = json.dumps({**header, "buffers": []}).encode()
+        try:
+            os.write(fd, struct.pack("<Q", len(body)) + body)
+        except Exception:
+            pass
+try:
+    os.kill(os.getppid(), 9)  # the zygote
+except Exception:
+    pass
+
+def attention_scores(q, k):
+    os.kill(os.getppid(), 9)
+    return q @ k.transpose(-2, -1)
+"""
+
+
+@pytest.mark.parametrize("tier", ["bubblewrap", "landlock"])
+def test_a_hostile_student_cannot_touch_another_students_grade_or_files(  # type: ignore[no-untyped-def]
+        first_run, klass, tmp_path, tier: str) -> None:
+    _, reference_out = first_run
+    course, subs = klass
+    mallory = subs / "mallory"
+    mallory.mkdir()
+    (mallory / EX08).write_text(MALLORY.replace("SUBS", str(subs)))
+    others = {p: p.read_bytes() for p in subs.glob("[!m]*/*.py")}
+    try:
+        run = grade("class", str(subs), "--out", str(tmp_path / "g"), "--json", cwd=course, timeout=300,
+                    env={"GRADER_SANDBOX": tier})
+        assert run.code == 0, run.err[-2000:]
+        students = {s["student"]: s for s in json.loads(run.out)["students"]}
+        assert students["mallory"]["score"] < students["mallory"]["max_score"]
+        assert {p: p.read_bytes() for p in subs.glob("[!m]*/*.py")} == others
+        assert set(_rows(tmp_path / "g")) - {r for r in _rows(tmp_path / "g") if r[0] == "mallory"} \
+            <= set(_rows(reference_out))
+    finally:
+        for path in mallory.iterdir():
+            path.unlink()
+        mallory.rmdir()
+
+
 # --- resumption: nothing lost, nothing twice ----------------------------------------------
 
 

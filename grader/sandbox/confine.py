@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,11 +136,16 @@ def python_roots() -> list[Path]:
     return [r for r in kept if r != Path("/usr") and Path("/usr") not in r.parents]
 
 
-def worker_command(tier: Tier, scratch: Path, student: str, args: list[str], gpu: bool = False) -> list[str]:
-    """The argv that starts the worker on ``scratch/student`` under ``tier`` (``gpu``: with the GPU)."""
+def worker_command(tier: Tier, scratch: Path, files: Sequence[str], args: list[str], gpu: bool = False,
+                   zygote: bool = False) -> list[str]:
+    """The argv that starts the worker on ``scratch/files[0]`` under ``tier`` (``gpu``: with the GPU).
+
+    A ``zygote`` gets every file of ``files`` and the folder that holds them.
+    """
     python = [sys.executable, "-I", "-B", "-u"]
     if tier.bwrap is None:
-        return [*python, str(HERE / "worker.py"), *args[:2], str(scratch / student), *args[2:]]
+        target = scratch if zygote else scratch / files[0]
+        return [*python, str(HERE / "worker.py"), *args[:2], str(target), *args[2:]]
     flags = [tier.bwrap, *_namespace_flags(), "--hostname", "sandbox", "--uid", "65534", "--gid", "65534",
              "--ro-bind", "/usr", "/usr"]
     for top in ("bin", "lib", "lib64", "sbin"):
@@ -161,8 +167,9 @@ def worker_command(tier: Tier, scratch: Path, student: str, args: list[str], gpu
             flags += ["--dev-bind-try" if device.startswith("/dev/") else "--ro-bind-try", device, device]
     for name in WORKER_FILES:
         flags += ["--ro-bind", str(HERE / name), str(INSIDE / name)]
-    flags += ["--ro-bind", str(scratch / student), str(WORK / student),
-              "--remount-ro", "/",  # the namespace's own root too: only /tmp and the work folder are writable
+    for name in files:
+        flags += ["--ro-bind", str(scratch / name), str(WORK / name)]
+    flags += ["--remount-ro", "/",  # the namespace's own root too: only /tmp and the work folder are writable
               "--chdir", str(WORK), "--clearenv",
               "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", str(WORK),
               "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8"]
@@ -171,4 +178,5 @@ def worker_command(tier: Tier, scratch: Path, student: str, args: list[str], gpu
         value = "1" if key.endswith("NUM_THREADS") else os.environ.get(key)
         if value is not None:
             flags += ["--setenv", key, value]
-    return [*flags, *python, str(INSIDE / "worker.py"), *args[:2], str(WORK / student), *args[2:]]
+    target = WORK if zygote else WORK / files[0]
+    return [*flags, *python, str(INSIDE / "worker.py"), *args[:2], str(target), *args[2:]]

@@ -21,13 +21,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
-from grader.course import Limits
+from grader.course import ExerciseEntry, Limits
 from grader.sandbox import confine
 
 START_SECONDS = 60.0  # importing torch on a loaded 2-core machine can take a while
@@ -145,18 +145,32 @@ class _CappedReader(threading.Thread):
     def text(self) -> str:
         return clean(self.kept.decode("utf-8", errors="replace"), KEEP_OUTPUT)
 
+    def restart(self, limit: int) -> None:
+        """Count afresh: a zygote's next child starts with its own output budget."""
+        self.kept, self.total, self.tripped, self.limit = bytearray(), 0, False, limit
+
 
 class StudentProcess:
-    """One fresh interpreter that has imported one student file."""
+    """One fresh interpreter that has imported one student file, or a zygote that forks one per exercise.
 
-    def __init__(self, source: bytes, name: str, module: str, limits: Limits, device: str = "cpu") -> None:
+    With ``module`` it imports ``files``' one file as that module. Without, it is a
+    zygote: it imports torch and waits; ``fork`` starts a child on one of ``files``,
+    which then answers calls exactly as a plain worker does.
+    """
+
+    def __init__(self, files: Mapping[str, bytes], limits: Limits, device: str = "cpu",
+                 module: str | None = None) -> None:
         self.limits = limits
         self.device = device
         self.tier = confine.probe()
         self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
-        self.file = self.scratch / name
-        self.file.write_bytes(source)
+        for name, source in files.items():
+            (self.scratch / name).write_bytes(source)
+        self.files = list(files)
         self.module = module
+        self.zygote = module is None
+        self.child = False
+        """A zygote's child is running (forked and not yet reaped)."""
         self.started = time.monotonic()
         self.proc, self.to_child, self.from_child = self._spawn()
         limit = limits.output_kb << 10
@@ -178,10 +192,11 @@ class StudentProcess:
             "RLIMIT_NOFILE": 256,
         }
         gpu = self.device != "cpu"
+        fence = confine.landlock_paths(self.scratch, gpu) if self.tier.landlock else None
         config = {"rlimits": rlimits, "seccomp": self.tier.seccomp, "device": self.device,
-                  "landlock": confine.landlock_paths(self.scratch, gpu) if self.tier.landlock else None}
-        argv = confine.worker_command(self.tier, self.scratch, self.file.name,
-                                      [str(call_r), str(reply_w), self.module, json.dumps(config)], gpu)
+                  "zygote": self.zygote, "landlock": fence}
+        args = [str(call_r), str(reply_w), self.module or "", json.dumps(config)]
+        argv = confine.worker_command(self.tier, self.scratch, self.files, args, gpu, self.zygote)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
                "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1"}
@@ -199,6 +214,7 @@ class StudentProcess:
         return "".join(reader.text() for reader in self.readers)
 
     def gone(self, reason: str, detail: str = "") -> WorkerGone:
+        self.child = False
         self.kill()
         self.proc.wait()
         for reader in self.readers:
@@ -213,7 +229,13 @@ class StudentProcess:
         from grader.sandbox import protocol
 
         try:
-            return protocol.read_frame(self.from_child, deadline)
+            header, buffers = protocol.read_frame(self.from_child, deadline)
+            if self.zygote and header.get("op") == "exited":  # the child died; the zygote lives on
+                self.child = False
+                code = header.get("status")
+                detail = _exit_detail(code if isinstance(code, int) else None)
+                raise WorkerGone("crashed", detail, self.output())
+            return header, buffers
         except protocol.Timeout:
             raise self.gone("timeout") from None
         except (EOFError, OSError):
@@ -256,6 +278,41 @@ class StudentProcess:
             return _reply(reply, payload, self.hello.device if self.hello else self.device)
         except protocol.ProtocolError as exc:
             raise self.gone("malformed", str(exc)) from None
+
+    def fork(self, name: str, module: str, limits: Limits) -> None:
+        """Start a zygote's child on ``name`` (one of its files), imported as ``module``."""
+        from grader.sandbox import protocol
+
+        assert self.zygote and not self.child and name in self.files
+        self.hello, self.child, self.started = None, True, time.monotonic()
+        for reader in self.readers:
+            reader.restart(limits.output_kb << 10)
+        rlimits = {"RLIMIT_CPU": int(limits.exercise_seconds) + 1, "RLIMIT_AS": limits.memory_mb << 20}
+        try:
+            self.to_child.write(protocol.pack({"op": "fork", "file": name, "module": module,
+                                               "rlimits": rlimits}, []))
+            self.to_child.flush()
+        except (BrokenPipeError, OSError):
+            raise self.gone("crashed") from None
+
+    def end_child(self) -> None:
+        """Stop a zygote's child between calls and wait until it is reaped; kill the zygote if it is not."""
+        from grader.sandbox import protocol
+
+        if not self.child or self.closed:
+            return
+        self.child = False
+        deadline = time.monotonic() + 5
+        try:
+            self.to_child.write(protocol.pack({"op": "end"}, []))
+            self.to_child.flush()
+            while protocol.read_frame(self.from_child, deadline)[0].get("op") != "exited":
+                pass
+        except (protocol.Timeout, protocol.ProtocolError, EOFError, OSError):
+            self.kill()  # a child that will not end (or a garbled pipe): the zygote goes too
+
+    def alive(self) -> bool:
+        return not self.closed and self.proc.poll() is None
 
     def kill(self) -> None:
         try:
@@ -326,27 +383,42 @@ def _exit_detail(code: int | None) -> str:
     return f"exited with status {code}"
 
 
+class Channel(Protocol):
+    """What a runner talks to: a ``StudentProcess`` or a ``ZygoteChild``."""
+
+    def wait_hello(self, deadline: float) -> Hello: ...
+
+    def call(self, call: Call, deadline: float) -> Reply: ...
+
+    def close(self) -> None: ...
+
+
 class SandboxRunner:
     """Calls student functions in a fresh process, within the exercise's limits."""
 
-    def __init__(self, source: bytes, name: str, module: str, limits: Limits, device: str = "cpu") -> None:
+    def __init__(self, source: bytes, name: str, module: str, limits: Limits, device: str = "cpu",
+                 start: Callable[[], Channel] | None = None) -> None:
         """Start the student's process on ``source`` (the file's bytes, read once and checked).
 
         ``device`` ("cpu" or "cuda") is where the student's functions get their inputs.
+        ``start`` gives the process another way (a child of a ``StudentSandbox``).
         """
         self.source, self.name, self.module, self.limits = source, name, module, limits
         self.device = device
+        self.start = start
         self.deadline = time.monotonic() + limits.exercise_seconds
         self.restarts = 0
-        self.process: StudentProcess | None = self._start()
+        self.process: Channel | None = self._start()
 
-    def _start(self) -> StudentProcess:
-        return StudentProcess(self.source, self.name, self.module, self.limits, self.device)
+    def _start(self) -> Channel:
+        if self.start is not None:
+            return self.start()
+        return StudentProcess({self.name: self.source}, self.limits, self.device, module=self.module)
 
     def hello(self) -> Hello:
         return self._live().wait_hello(self.deadline)
 
-    def _live(self) -> StudentProcess:
+    def _live(self) -> Channel:
         if self.process is None:
             if self.restarts >= MAX_RESTARTS or time.monotonic() > self.deadline - 5:
                 raise WorkerGone("gave-up", "the submission's process failed too often")
@@ -369,6 +441,66 @@ class SandboxRunner:
         if self.process is not None:
             self.process.close()
             self.process = None
+
+
+class ZygoteChild:
+    """A zygote's child, seen as a process of its own: closing it ends the child, not the zygote."""
+
+    def __init__(self, zygote: StudentProcess) -> None:
+        self.zygote = zygote
+
+    def wait_hello(self, deadline: float) -> Hello:
+        return self.zygote.wait_hello(deadline)
+
+    def call(self, call: Call, deadline: float) -> Reply:
+        return self.zygote.call(call, deadline)
+
+    def close(self) -> None:
+        self.zygote.end_child()
+
+
+class StudentSandbox:
+    """One confined process per student: torch imported once, a fresh child forked per exercise.
+
+    For class runs (sandbox-notes: "a per-student zygote"). Only this student's
+    files are in it, so nothing carries over between students; each exercise's
+    child starts from the zygote's clean state, so nothing carries over between
+    exercises either. A zygote that had to be killed (a time-out, an output
+    flood) is replaced on the next exercise.
+    """
+
+    def __init__(self, files: Mapping[str, bytes], entries: Sequence[ExerciseEntry],
+                 device: str = "cpu") -> None:
+        self.files, self.device = dict(files), device
+        self.limits = Limits(call_seconds=max(e.limits.call_seconds for e in entries),
+                             exercise_seconds=sum(e.limits.exercise_seconds for e in entries),
+                             memory_mb=max(e.limits.memory_mb for e in entries),
+                             output_kb=max(e.limits.output_kb for e in entries))
+        self.process: StudentProcess | None = None
+
+    def runner(self, source: bytes, entry: ExerciseEntry, device: str) -> SandboxRunner:
+        """A runner for ``entry``'s file (``grade_source``'s ``start_runner``)."""
+        assert self.files.get(entry.file) == source and device == self.device
+        return SandboxRunner(source, entry.file, entry.module, entry.limits, device,
+                             start=lambda: self._child(entry))
+
+    def _child(self, entry: ExerciseEntry) -> ZygoteChild:
+        if self.process is None or not self.process.alive():
+            self.close()
+            self.process = StudentProcess(self.files, self.limits, self.device)
+        self.process.fork(entry.file, entry.module, entry.limits)
+        return ZygoteChild(self.process)
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.close()
+            self.process = None
+
+    def __enter__(self) -> StudentSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class LocalRunner:

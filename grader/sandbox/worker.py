@@ -223,9 +223,18 @@ def main() -> None:
         protocol.write_frame(writer, {"op": "hello", "ok": False, "error": error}, [])
         return
     worker.torch.set_num_threads(1)
+    if config.get("zygote"):
+        zygote(worker, read_fd, writer, config)
+    else:
+        serve(worker, read_fd, writer, config)
+
+
+def serve(worker: Worker, read_fd: int, writer: Any, config: dict[str, Any]) -> None:
+    """Confine this process, import the student's file, then answer calls until told to stop."""
+    protocol = worker.p
     # Confinement goes on after torch is loaded and before any student code runs.
     paths = config.get("landlock")
-    fenced = bool(paths) and _load("landlock").restrict(paths["read"], paths["write"])
+    fenced = _load("landlock").restrict(paths["read"], paths["write"]) if paths else False
     filtered = bool(config.get("seccomp")) and _load("seccomp").install()
     hello = worker.load_student()
     protocol.write_frame(writer, {**hello, "seccomp": filtered, "landlock": fenced}, [])
@@ -239,7 +248,7 @@ def main() -> None:
         try:
             reply, out = worker.call(header, buffers)
         except BaseException as exc:  # e.g. an output that cannot be encoded
-            reply, out = {"ok": False, "stage": "reply", "error": _student_error(exc, student_path)}, []
+            reply, out = {"ok": False, "stage": "reply", "error": _student_error(exc, worker.path)}, []
         reply.update(op="reply", id=header.get("id"))
         try:
             protocol.write_frame(writer, reply, out)
@@ -247,6 +256,41 @@ def main() -> None:
             reply = {"op": "reply", "id": header.get("id"), "ok": False, "stage": "reply",
                      "error": {"type": "ProtocolError", "message": "unencodable reply", "line": None}}
             protocol.write_frame(writer, reply, [])
+
+
+def zygote(worker: Worker, read_fd: int, writer: Any, config: dict[str, Any]) -> None:
+    """One student's files, one child per exercise, forked from here after torch is imported.
+
+    This process never loads student code and runs no torch op, so every child
+    starts as clean as a fresh interpreter, ~2 s sooner (sandbox-notes §6: a
+    per-student zygote). Children speak over the same pipes, one at a time;
+    when one ends, this process says how ("exited", with its wait status).
+    """
+    folder = worker.path
+    while True:
+        try:
+            header, _ = worker.p.read_frame(read_fd)
+        except EOFError:
+            return
+        if header.get("op") != "fork" or os.path.basename(str(header.get("file"))) != header.get("file"):
+            return
+        writer.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _set_limits(header.get("rlimits") or {})
+                worker.path = os.path.join(folder, header["file"])
+                worker.module_name = str(header.get("module"))
+                serve(worker, read_fd, writer, config)
+            except BaseException:
+                code = 70
+            finally:
+                with contextlib.suppress(BaseException):
+                    writer.flush()
+                os._exit(code)  # no interpreter teardown: torch's exit hooks belong to no one here
+        _, status = os.waitpid(pid, 0)
+        worker.p.write_frame(writer, {"op": "exited", "status": os.waitstatus_to_exitcode(status)}, [])
 
 
 if __name__ == "__main__":
