@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.course import Course, load_course
 from grader.errors import UsageError
-from grader.gradebook import Gradebook, GradeKey, course_version, grader_version, sha256
+from grader.gradebook import Gradebook, GradeKey, course_version, file_digest, grader_version
 from grader.results import Failure, from_data, to_data
 from grader.roster import Ignored, Roster
 from grader.submission import Submission
@@ -95,8 +95,7 @@ def plan(course: Course, roster: Roster, book: Gradebook,
             submission = Submission(exercise, path, work.student)
             problem = submission.problem()
             source: bytes | Failure = submission.read() if problem is None else problem
-            digest = sha256(source) if isinstance(source, bytes) else f"unreadable:{source.kind.value}"
-            key = GradeKey(work.student, exercise, digest, *versions)
+            key = GradeKey(work.student, exercise, file_digest(source), *versions)
             keys.append(key)
             if book.has(key):
                 already += 1

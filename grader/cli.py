@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from grader.course import Course, load_course
+from grader.course import Course, ExerciseEntry, load_course
 from grader.errors import ExitCode, GraderError
 from grader.feedback.messages import LANGUAGES
 
@@ -43,10 +43,16 @@ def _lang(lang: str | None) -> str:
     return lang or default_language()
 
 
-@click.group(cls=ExerciseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ExerciseGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             invoke_without_command=True)
 @click.version_option(package_name="seqgrade", prog_name="grade")
-def cli() -> None:
-    """Grade sequence-model exercises: grade exercise-05, grade validate."""
+@click.pass_context
+def cli(ctx: click.Context) -> ExitCode | None:
+    """Grade sequence-model exercises: grade (status), grade exercise-05, grade class, grade validate."""
+    if ctx.invoked_subcommand is None:
+        code: ExitCode = ctx.invoke(status)
+        return code
+    return None
 
 
 @cli.command("check")
@@ -74,6 +80,10 @@ def check(exercise: str, file: Path | None, as_json: bool, verbose: bool, token:
 
         decode(token)  # a damaged token is a usage error before anything starts
     result = grade_file(course, entry, file, replay=token, device=resolve_device(device))
+    if file is None and token is None:
+        from grader.status import remember
+
+        remember(course, entry, course.student_file(entry), result)  # for grade status
     _show(result, as_json, verbose, _lang(lang))
     return ExitCode.PASSED if result.passed else ExitCode.CHECKS_FAILED
 
@@ -100,6 +110,97 @@ def _show(result: Any, as_json: bool, verbose: bool, lang: str) -> None:
     from grader.feedback.terminal import render_exercise
 
     render_exercise(result, Console(highlight=False), lang, verbose)
+
+
+@cli.command("status")
+@LANG
+@COURSE
+def status(lang: str | None = None, course_path: Path | None = None) -> ExitCode:
+    """Every exercise with its state and points, and the next one to do (also: plain grade)."""
+    from rich.console import Console
+
+    from grader.feedback.terminal import render_status
+    from grader.status import course_status, next_to_do
+
+    course = _course(course_path)
+    states = course_status(course)
+    render_status(states, next_to_do(states), Console(highlight=False), _lang(lang))
+    return ExitCode.PASSED
+
+
+@cli.command("hint")
+@click.argument("exercise")
+@click.option("--level", type=click.IntRange(1, 9), default=None,
+              help="Which hint (default: the next one after the last you saw).")
+@LANG
+@COURSE
+def hint(exercise: str, level: int | None, lang: str | None, course_path: Path | None) -> ExitCode:
+    """Show a hint for one exercise; each call shows a more detailed one."""
+    from rich.console import Console
+
+    from grader.exercise import load_spec
+    from grader.feedback.terminal import render_hint
+    from grader.status import next_hint_level
+
+    course = _course(course_path)
+    entry = course.resolve(exercise)
+    hints = load_spec(course.spec_file(entry), entry.id).hints
+    shown = next_hint_level(course, entry.id, level, len(hints)) if hints else 0
+    render_hint(entry, hints, shown, Console(highlight=False), _lang(lang))
+    return ExitCode.PASSED
+
+
+@cli.command("watch")
+@click.argument("exercise", required=False)
+@click.option("--interval", type=click.FloatRange(0.05, 10), default=0.5, show_default=True,
+              help="Seconds between looks at the files.")
+@LANG
+@COURSE
+def watch(exercise: str | None, interval: float, lang: str | None, course_path: Path | None) -> ExitCode:
+    """Regrade on every save (one exercise, or whichever file changes); Ctrl-C to stop."""
+    from rich.console import Console
+
+    from grader.feedback.terminal import render_exercise, render_watching
+    from grader.grading import grade_file
+    from grader.status import remember
+    from grader.watch import watch as watch_files
+
+    course = _course(course_path)
+    entries = [course.resolve(exercise)] if exercise else list(course.exercises)
+    console, language = Console(highlight=False), _lang(lang)
+
+    def regrade(entry: ExerciseEntry) -> None:
+        if console.is_terminal:
+            console.clear()
+        result = grade_file(course, entry)
+        remember(course, entry, course.student_file(entry), result)
+        render_exercise(result, console, language)
+        render_watching(entries, console, language)
+
+    render_watching(entries, console, language)
+    watch_files(course, entries, regrade, interval)
+    render_watching([], console, language)
+    return ExitCode.PASSED
+
+
+@cli.command("new")
+@click.argument("exercise_id", metavar="EXERCISE_ID")
+@click.option("--slug", required=True, help="Lowercase words joined by '-', e.g. running-mean.")
+@click.option("--title", default=None, help="The title students see.")
+@click.option("--function", "function", default=None, help="The function to write (default: from the slug).")
+@click.option("--points", type=click.FloatRange(0, 1000), default=5, show_default=True)
+@COURSE
+def new(exercise_id: str, slug: str, title: str | None, function: str | None, points: float,
+        course_path: Path | None) -> ExitCode:
+    """Scaffold a new exercise: stub, reference, spec and course.yaml entry."""
+    from grader.scaffold import new_exercise
+
+    made = new_exercise(_course(course_path), exercise_id, slug, title, function, points)
+    for path in made.files:
+        click.echo(f"wrote {path}")
+    click.echo(f"added {exercise_id} to {made.course_file}")
+    click.echo(f"next: write the reference and the spec, then: grade validate --only {exercise_id}")
+    return ExitCode.PASSED
 
 
 @cli.command("doctor")

@@ -20,9 +20,9 @@ from grader.errors import CourseConfigError, UnknownExerciseError
 ExerciseId = NewType("ExerciseId", str)
 
 COURSE_FILE = "course.yaml"
-_ID = re.compile(r"^exercise-(\d{2,})$")
-_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ID_PATTERN = re.compile(r"^exercise-(\d{2,})$")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,14 +212,14 @@ class _Validator:
 
     def exercise(self, data: Any, where: tuple[Any, ...], base: Limits) -> ExerciseEntry:
         data = self.mapping(data, where)
-        ident = self.string(data, "id", where, _ID)
-        slug = self.string(data, "slug", where, _SLUG)
+        ident = self.string(data, "id", where, ID_PATTERN)
+        slug = self.string(data, "slug", where, SLUG_PATTERN)
         file = self.string(data, "file", where)
         if not re.match(r"^ex\d{2,}_[a-z0-9_]+\.py$", file):
             raise self.fail((*where, "file"), f"must look like exNN_<slug>.py, got {file!r}")
         functions = data.get("functions")
         if not isinstance(functions, list) or not functions or not all(
-                isinstance(f, str) and _IDENT.match(f) for f in functions):
+                isinstance(f, str) and NAME_PATTERN.match(f) for f in functions):
             raise self.fail((*where, "functions"),
                             f"must be a non-empty list of function names, got {functions!r}")
         return ExerciseEntry(

@@ -66,6 +66,14 @@ class Relation:
 
 
 @dataclass(frozen=True, slots=True)
+class Hint:
+    """One step of an exercise's graded hints: each says more than the one before."""
+
+    en: str
+    ko: str
+
+
+@dataclass(frozen=True, slots=True)
 class Mistake:
     """A classic wrong implementation, with a stable id and its explanation."""
 
@@ -124,6 +132,8 @@ class Exercise:
     """Substrings of built-in names the submission must not reach (e.g. ``softmax``)."""
     examples: int = 25
     """Hypothesis examples per check."""
+    hints: Sequence[Hint] = ()
+    """Graded hints for ``grade hint``: from a nudge to nearly the answer (never the code)."""
 
     def function(self, name: str) -> Function:
         return next(f for f in self.functions if f.name == name)

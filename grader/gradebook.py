@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grader.course import Course
 from grader.errors import UsageError
-from grader.results import ExerciseResult, from_data, to_data
+from grader.results import ExerciseResult, Failure, from_data, to_data
 
 FILE = "gradebook.sqlite"
 SCHEMA = """
@@ -56,6 +56,11 @@ class GradeKey:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(source: bytes | Failure) -> str:
+    """What identifies a file's content in a key; a file that could not be read says why instead."""
+    return sha256(source) if isinstance(source, bytes) else f"unreadable:{source.kind.value}"
 
 
 def _digest(paths: Iterable[Path]) -> str:

@@ -8,7 +8,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks.strategies import sizes, tensors
-from grader.exercise import Exercise, Function, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex01_autoregressive_windows import autoregressive_windows
 
@@ -70,5 +70,13 @@ EXERCISE = Exercise(
                 lambda x, n: (x.unfold(1, n, 1)[:, : x.shape[1] - n], x[:, n:]),
                 "n outside 1 <= n < T is not rejected with ValueError.",
                 "1 <= n < T를 벗어난 n에 ValueError를 발생시키지 않습니다."),
+    ],
+    hints=[
+        Hint('Row t of the inputs is the window of n values just before target t.',
+             'inputs의 t번째 행은 target t 바로 앞의 n개 값으로 이루어진 window입니다.'),
+        Hint('There are T - n windows: window t covers x[:, t:t+n] and its target is x[:, t+n]. Check n first: 1 ≤ n < T, else ValueError.',
+             'window는 T - n개입니다. window t는 x[:, t:t+n]이고 target은 x[:, t+n]입니다. 먼저 n을 확인하세요: 1 ≤ n < T가 아니면 ValueError.'),
+        Hint('x.unfold(1, n, 1) gives every window of length n (T - n + 1 of them); the last one has no target, so keep the first T - n. Return copies, not views that share memory with x, if you change them later.',
+             'x.unfold(1, n, 1)은 길이 n인 모든 window(T - n + 1개)를 줍니다. 마지막 window는 target이 없으므로 앞의 T - n개만 쓰세요.'),
     ],
 )

@@ -8,7 +8,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks.strategies import indices, probabilities, sizes
-from grader.exercise import Exercise, Function, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex02_markov_log_likelihood import markov_log_likelihood
 
@@ -62,5 +62,13 @@ EXERCISE = Exercise(
                 lambda s, p0, A: markov_log_likelihood(s, p0, A).float(),
                 "The result is always float32; it must have the dtype of initial.",
                 "결과가 항상 float32입니다. initial의 dtype을 따라야 합니다."),
+    ],
+    hints=[
+        Hint('The log-likelihood of a chain is a sum of log-probabilities: one for the first state, one per transition.',
+             '체인의 log-likelihood는 log 확률의 합입니다: 첫 상태에 하나, 전이마다 하나.'),
+        Hint('log initial[s_0] comes from initial indexed by states[:, 0]; transition[s_(t-1), s_t] for every t ≥ 1 comes from indexing transition with two index tensors at once.',
+             'log initial[s_0]은 states[:, 0]으로 initial을 인덱싱해 얻고, t ≥ 1의 transition[s_(t-1), s_t]는 두 인덱스 텐서로 transition을 한 번에 인덱싱해 얻습니다.'),
+        Hint('transition[states[:, :-1], states[:, 1:]] has shape (B, T-1): take its log and sum over dim 1. Take logs of probabilities (log 0 = -inf), never multiply probabilities first: the product underflows.',
+             'transition[states[:, :-1], states[:, 1:]]의 shape은 (B, T-1)입니다. log를 취한 뒤 dim 1로 더하세요. 확률을 먼저 곱하면 underflow가 나므로 log를 먼저 취하세요 (log 0 = -inf).'),
     ],
 )

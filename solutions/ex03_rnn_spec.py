@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import batch_rows_independent, future_does_not_leak
 from grader.checks.strategies import sizes, tensors
-from grader.exercise import Exercise, Function, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex03_rnn import rnn_cell, rnn_forward
 
@@ -103,5 +103,13 @@ EXERCISE = Exercise(
                 _forward_with(lambda x, h, Wx, Wh, b: torch.relu(x @ Wx.T + h @ Wh.T + b)),
                 "The unrolled RNN uses ReLU steps; each step is the tanh cell of rnn_cell.",
                 "펼친 RNN이 ReLU를 씁니다. 각 시점은 rnn_cell의 tanh 셀입니다."),
+    ],
+    hints=[
+        Hint('An RNN applies the same cell, with the same parameters, at every time step.',
+             'RNN은 매 시간 단계마다 같은 파라미터의 같은 셀을 적용합니다.'),
+        Hint('rnn_cell: h_t = tanh(x_t W_xhᵀ + h_prev W_hhᵀ + b_h). rnn_forward: loop over t, feed h back in, and compute y_t from the new h_t.',
+             'rnn_cell: h_t = tanh(x_t W_xhᵀ + h_prev W_hhᵀ + b_h). rnn_forward: t에 대해 반복하며 h를 다시 넣고, 새 h_t로 y_t를 계산하세요.'),
+        Hint('In the loop: h = rnn_cell(xs[:, t], h, ...); ys.append(h @ W_hy.T + b_y). Stack with torch.stack(ys, dim=1) and return (ys, h). Do not write into a preallocated tensor in place if autograd must flow.',
+             '반복문 안에서 h = rnn_cell(xs[:, t], h, ...); ys.append(h @ W_hy.T + b_y). torch.stack(ys, dim=1)로 쌓고 (ys, h)를 반환하세요.'),
     ],
 )

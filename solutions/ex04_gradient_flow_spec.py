@@ -8,7 +8,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks.strategies import sizes, tensors
-from grader.exercise import Exercise, Function, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex04_gradient_flow import hidden_jacobian, linear_collapse
 
@@ -78,5 +78,13 @@ EXERCISE = Exercise(
         Mistake("transposed-jacobian", "hidden_jacobian", lambda W, hs: hidden_jacobian(W, hs).T,
                 "The Jacobian is transposed: entry (i, j) is ∂h_T[i]/∂h_0[j].",
                 "야코비안이 전치되었습니다. (i, j) 원소는 ∂h_T[i]/∂h_0[j]입니다."),
+    ],
+    hints=[
+        Hint("A stack of linear layers is itself one linear layer; a tanh RNN's Jacobian is a product of per-step Jacobians.",
+             '선형 층을 쌓아도 하나의 선형 층입니다. tanh RNN의 Jacobian은 단계별 Jacobian의 곱입니다.'),
+        Hint('linear_collapse: with x ↦ x Wᵀ per layer in list order, the whole stack is x (W_n … W_2 W_1)ᵀ. hidden_jacobian: ∂h_t/∂h_(t-1) = diag(1 − h_t²) W_hh.',
+             'linear_collapse: 층마다 x ↦ x Wᵀ를 순서대로 적용하면 전체는 x (W_n … W_2 W_1)ᵀ입니다. hidden_jacobian: ∂h_t/∂h_(t-1) = diag(1 − h_t²) W_hh.'),
+        Hint('Multiply the later layer on the left: W = weights[k] @ W. For the Jacobian start from J = I and, for t = 1 … T, set J = (1 − hs[t-1]²)[:, None] * W_hh @ J: the newest step goes on the left.',
+             '나중 층을 왼쪽에 곱하세요: W = weights[k] @ W. Jacobian은 J = I에서 시작해 t = 1 … T에 대해 J = (1 − hs[t-1]²)[:, None] * W_hh @ J: 가장 최근 단계가 왼쪽입니다.'),
     ],
 )

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import batch_rows_independent
 from grader.checks.strategies import sizes, tensors
-from grader.exercise import Exercise, Function, Mistake, Property
+from grader.exercise import Exercise, Function, Hint, Mistake, Property
 
 from .ex05_forget_gate import forget_gate, gate_preactivation
 
@@ -69,5 +69,13 @@ EXERCISE = Exercise(
                 lambda h, x, W, b: gate_preactivation(h, x, W, b),
                 "No sigmoid: the gate returns the pre-activation.",
                 "시그모이드가 빠져 활성화 전 값을 그대로 반환합니다."),
+    ],
+    hints=[
+        Hint('The forget gate (망각 게이트) decides how much of the cell state to keep: a sigmoid of a linear function of [h_prev, x_t].',
+             '망각 게이트는 셀 스테이트를 얼마나 유지할지 정합니다: [h_prev, x_t]의 선형 함수에 sigmoid를 씌운 값입니다.'),
+        Hint("Concatenate along the last dimension with h_prev first: torch.cat([h_prev, x_t], dim=-1) has shape (B, H+I), matching W_f's H+I columns.",
+             '마지막 차원을 따라 h_prev를 먼저 이어 붙이세요: torch.cat([h_prev, x_t], dim=-1)의 shape은 (B, H+I)이고 W_f의 열 H+I개와 맞습니다.'),
+        Hint('f_t = torch.sigmoid(cat @ W_f.T + b_f). Use torch.sigmoid, not 1/(1+exp(-z)) by hand: the hand-written form overflows for large negative z.',
+             'f_t = torch.sigmoid(cat @ W_f.T + b_f). 1/(1+exp(-z))를 직접 쓰지 말고 torch.sigmoid를 쓰세요: 직접 쓴 식은 큰 음수 z에서 overflow됩니다.'),
     ],
 )

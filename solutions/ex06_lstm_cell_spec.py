@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import batch_rows_independent
 from grader.checks.strategies import sizes, tensors
-from grader.exercise import Exercise, Function, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex06_lstm_cell import lstm_cell
 
@@ -67,5 +67,13 @@ EXERCISE = Exercise(
         Mistake("hidden-bias-missing", "lstm_cell", _cell(hidden_bias=False),
                 "b_hh is missing: PyTorch's LSTM adds both biases, b_ih and b_hh.",
                 "b_hh가 빠졌습니다. PyTorch의 LSTM은 b_ih와 b_hh를 모두 더합니다."),
+    ],
+    hints=[
+        Hint('An LSTM cell computes four gates from x_t and h_prev at once, then updates the cell state (셀 스테이트) and the hidden state.',
+             'LSTM 셀은 x_t와 h_prev로 네 게이트를 한 번에 계산한 뒤 셀 스테이트와 hidden state를 갱신합니다.'),
+        Hint("gates = x_t W_ihᵀ + b_ih + h_prev W_hhᵀ + b_hh has 4H columns in PyTorch's order i, f, g, o: split it with gates.chunk(4, dim=-1).",
+             'gates = x_t W_ihᵀ + b_ih + h_prev W_hhᵀ + b_hh의 4H개 열은 PyTorch 순서 i, f, g, o입니다: gates.chunk(4, dim=-1)로 나누세요.'),
+        Hint('σ for i, f, o and tanh for g; c_t = f ⊙ c_prev + i ⊙ g, then h_t = o ⊙ tanh(c_t) (tanh of the new cell state, not of the old one). Return (h_t, c_t) in that order.',
+             'i, f, o에는 σ, g에는 tanh를 씁니다. c_t = f ⊙ c_prev + i ⊙ g, 그다음 h_t = o ⊙ tanh(c_t) (새 셀 스테이트의 tanh). (h_t, c_t) 순서로 반환하세요.'),
     ],
 )

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import batch_rows_independent
 from grader.checks.strategies import sizes, tensors
-from grader.exercise import Exercise, Function, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex07_gru_cell import gru_cell
 
@@ -68,6 +68,14 @@ EXERCISE = Exercise(
                 lambda x, h, W_ih, W_hh, b_ih, b_hh: _candidate(x, h, W_ih, W_hh, b_ih, b_hh),
                 "n was returned; the new state interpolates, h_t = (1 − z) ⊙ n + z ⊙ h_prev.",
                 "n을 그대로 반환했습니다. 새 상태는 h_t = (1 − z) ⊙ n + z ⊙ h_prev입니다."),
+    ],
+    hints=[
+        Hint('A GRU has a reset gate (리셋 게이트) and an update gate (업데이트 게이트), and no separate cell state.',
+             'GRU에는 리셋 게이트와 업데이트 게이트가 있고 별도의 셀 스테이트는 없습니다.'),
+        Hint("Compute gi = x W_ihᵀ + b_ih and gh = h W_hhᵀ + b_hh separately and chunk each into (r, z, n) parts: the reset gate must act on gh's n part only.",
+             'gi = x W_ihᵀ + b_ih와 gh = h W_hhᵀ + b_hh를 따로 계산해 각각 (r, z, n)으로 나누세요: 리셋 게이트는 gh의 n 부분에만 작용해야 합니다.'),
+        Hint('r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r ⊙ gh_n), h_t = (1 − z) ⊙ n + z ⊙ h_prev: z keeps the old state, 1 − z takes the new one.',
+             'r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r ⊙ gh_n), h_t = (1 − z) ⊙ n + z ⊙ h_prev: z는 이전 상태를, 1 − z는 새 상태를 취합니다.'),
     ],
 )
 

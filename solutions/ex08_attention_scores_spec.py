@@ -9,7 +9,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks.strategies import batch_shapes, sizes, tensors
-from grader.exercise import Exercise, Function, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex08_attention_scores import attention_scores
 
@@ -41,5 +41,13 @@ EXERCISE = Exercise(
         Mistake("float32-output", "attention_scores", lambda q, k: attention_scores(q, k).float(),
                 "The result is always float32; outputs keep the input's dtype.",
                 "결과가 항상 float32입니다. 출력은 입력의 dtype을 유지해야 합니다."),
+    ],
+    hints=[
+        Hint('Each score compares one query with one key by a dot product, scaled so its size does not grow with d_k.',
+             '각 score는 쿼리 하나와 키 하나를 내적으로 비교하고, d_k가 커져도 크기가 커지지 않도록 scaling합니다.'),
+        Hint('q @ k.transpose(-2, -1) works for any leading batch dimensions and gives (..., Lq, Lk); .T would also flip the batch dimensions.',
+             'q @ k.transpose(-2, -1)은 앞쪽 배치 차원이 몇 개든 (..., Lq, Lk)를 줍니다. .T는 배치 차원까지 뒤집습니다.'),
+        Hint('Divide by math.sqrt(d_k) with d_k = q.shape[-1] (the feature size, not Lk and not d_k itself).',
+             'd_k = q.shape[-1]일 때 math.sqrt(d_k)로 나누세요 (Lk도, d_k 자체도 아닙니다).'),
     ],
 )

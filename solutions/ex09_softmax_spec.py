@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import invariant
 from grader.checks.strategies import batch_shapes, masks, sizes, tensors
-from grader.exercise import Exercise, Function, Mistake, Property
+from grader.exercise import Exercise, Function, Hint, Mistake, Property
 
 from .ex09_softmax import softmax
 
@@ -83,5 +83,13 @@ EXERCISE = Exercise(
                 - (x - x.amax(dim, keepdim=True)).exp().sum(dim, keepdim=True).log(),
                 "This is log-softmax (log probabilities); return the probabilities themselves.",
                 "log-softmax(로그 확률)를 계산했습니다. 확률 자체를 반환하세요."),
+    ],
+    hints=[
+        Hint('softmax(x) = exp(x) / Σ exp(x) along dim, but exp overflows for large x.',
+             'softmax(x) = dim 방향으로 exp(x) / Σ exp(x)이지만, 큰 x에서 exp가 overflow됩니다.'),
+        Hint('softmax(x − c) = softmax(x) for any constant c: subtract the maximum along dim (keepdim=True) so the largest exponent is 0.',
+             '어떤 상수 c에 대해서도 softmax(x − c) = softmax(x)입니다: dim 방향 최댓값을 빼서(keepdim=True) 가장 큰 지수가 0이 되게 하세요.'),
+        Hint('m = x.amax(dim, keepdim=True); e = (x − m).exp(); return e / e.sum(dim, keepdim=True). -inf entries then become exp(-inf) = 0 by themselves.',
+             'm = x.amax(dim, keepdim=True); e = (x − m).exp(); e / e.sum(dim, keepdim=True)를 반환하세요. -inf 원소는 저절로 exp(-inf) = 0이 됩니다.'),
     ],
 )

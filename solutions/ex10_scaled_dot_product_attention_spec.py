@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import flipped, invariant
 from grader.checks.strategies import batch_shapes, broadcast_shapes, masks, sizes, tensors
-from grader.exercise import Exercise, Function, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex10_scaled_dot_product_attention import _softmax, scaled_dot_product_attention
 
@@ -94,5 +94,13 @@ EXERCISE = Exercise(
         Mistake("mask-after-softmax", "scaled_dot_product_attention", _mask_after_softmax,
                 "The mask was applied after the softmax, so the weights no longer sum to 1.",
                 "softmax 뒤에 마스크를 적용해 가중치의 합이 1이 아닙니다."),
+    ],
+    hints=[
+        Hint('Attention: scores from exercise-08, masked positions excluded, a softmax over the keys, then a weighted sum of the values.',
+             '어텐션: exercise-08의 score에서 마스크된 위치를 제외하고, 키 방향으로 softmax한 뒤 값(value)의 가중합을 구합니다.'),
+        Hint("Exclude a position by setting its score to -inf before the softmax (scores.masked_fill(~mask, float('-inf'))): True in this course's masks means may attend.",
+             "softmax 전에 제외할 위치의 score를 -inf로 두세요 (scores.masked_fill(~mask, float('-inf'))): 이 과목의 마스크에서 True는 볼 수 있다는 뜻입니다."),
+        Hint('Softmax over the last dimension (the keys), in the stable way of exercise-09, written by hand; weights @ v gives out. Return (out, weights).',
+             '마지막 차원(키)으로 exercise-09의 안정적인 softmax를 직접 쓰고, weights @ v로 out을 구하세요. (out, weights)를 반환하세요.'),
     ],
 )

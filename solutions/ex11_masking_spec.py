@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import future_does_not_leak
 from grader.checks.strategies import indices, sizes, tensors
-from grader.exercise import Exercise, Function, Mistake, Property
+from grader.exercise import Exercise, Function, Hint, Mistake, Property
 
 from .ex11_masking import causal_mask, masked_attention, padding_mask
 
@@ -145,5 +145,13 @@ EXERCISE = Exercise(
         Mistake("padding-on-queries", "masked_attention", _attention(pad_queries=True),
                 "key_lengths masked query rows; it masks the keys (the last axis of the scores).",
                 "key_lengths로 쿼리 행을 가렸습니다. 가려야 할 것은 키(score의 마지막 축)입니다."),
+    ],
+    hints=[
+        Hint('Two masks: causal (a query sees only keys at or before it) and padding (only real tokens). Combine them with logical and.',
+             '마스크는 두 가지입니다: causal(쿼리는 자기 위치까지의 키만 봄)과 padding(실제 토큰만). 논리곱으로 합치세요.'),
+        Hint('causal_mask: torch.ones(L, L, dtype=torch.bool).tril() (the diagonal included). padding_mask: torch.arange(max_len) < lengths[:, None].',
+             'causal_mask: torch.ones(L, L, dtype=torch.bool).tril() (대각선 포함). padding_mask: torch.arange(max_len) < lengths[:, None].'),
+        Hint("A query row with no allowed key would be a softmax of all -inf, which is NaN: compute the softmax over the allowed keys only and give such rows all-zero weights (e.g. with torch.where on the row's 'any allowed').",
+             '허용된 키가 없는 쿼리 행은 모두 -inf의 softmax가 되어 NaN입니다: 허용된 키에 대해서만 softmax를 계산하고 그런 행은 가중치를 모두 0으로 두세요 (예: 행마다 허용된 키가 있는지로 torch.where).'),
     ],
 )

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import batch_rows_independent, flipped, invariant
 from grader.checks.strategies import masks, sizes, tensors
-from grader.exercise import Exercise, Function, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex12_multi_head_attention import _softmax, multi_head_attention
 
@@ -99,5 +99,13 @@ EXERCISE = Exercise(
         Mistake("mask-inverted", "multi_head_attention", _mha(inverted=True),
                 "The mask is inverted: True means may attend (nn.MultiheadAttention's True means ignore).",
                 "마스크가 반대입니다. True는 볼 수 있음입니다 (nn.MultiheadAttention의 True는 무시)."),
+    ],
+    hints=[
+        Hint('Multi-head attention (멀티 헤드 어텐션) projects query, key and value, splits the features into num_heads heads, attends in each head, then merges and projects the result.',
+             '멀티 헤드 어텐션은 쿼리, 키, 값을 projection하고, feature를 num_heads개 헤드로 나누어 헤드마다 어텐션한 뒤 합쳐서 다시 projection합니다.'),
+        Hint('Split (B, L, D) into heads with .view(B, L, h, D // h).transpose(1, 2) → (B, h, L, d): reshape(B, h, L, d) directly mixes positions and features.',
+             '(B, L, D)를 .view(B, L, h, D // h).transpose(1, 2)로 (B, h, L, d)로 나누세요: 바로 reshape(B, h, L, d)하면 위치와 feature가 섞입니다.'),
+        Hint('Scale by √(D/h), the head size; a (Lq, Lk) mask broadcasts over heads, a (B, Lq, Lk) one needs .unsqueeze(1). Merge with transpose(1, 2).reshape(B, Lq, D), apply W_o, and return the per-head weights (B, h, Lq, Lk), not their mean.',
+             '헤드 크기 √(D/h)로 나누세요. (Lq, Lk) 마스크는 헤드에 broadcast되고, (B, Lq, Lk) 마스크는 .unsqueeze(1)이 필요합니다. transpose(1, 2).reshape(B, Lq, D)로 합치고 W_o를 적용한 뒤, 평균이 아닌 헤드별 가중치 (B, h, Lq, Lk)를 반환하세요.'),
     ],
 )

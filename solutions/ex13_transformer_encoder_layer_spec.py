@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import batch_rows_independent, equivariant
 from grader.checks.strategies import masks, sizes, tensors
-from grader.exercise import Exercise, Function, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex13_transformer_encoder_layer import _attention, encoder_layer
 
@@ -89,5 +89,13 @@ EXERCISE = Exercise(
                 "(nn.TransformerEncoderLayer's own src_key_padding_mask uses True = padding).",
                 "key_padding_mask가 반대입니다. 여기서 True는 실제 토큰입니다 "
                 "(nn.TransformerEncoderLayer의 src_key_padding_mask는 True = 패딩)."),
+    ],
+    hints=[
+        Hint('A post-norm encoder layer: self-attention with a residual connection and LayerNorm, then a feed-forward network with a residual connection and LayerNorm.',
+             'post-norm 인코더 층: 잔차 연결과 LayerNorm이 있는 셀프 어텐션, 그다음 잔차 연결과 LayerNorm이 있는 feed-forward 네트워크입니다.'),
+        Hint('in_proj_weight stacks W_q, W_k, W_v (3D rows): chunk it (and in_proj_bias) into three. key_padding_mask is True for real tokens, so it can be used as the attention mask over keys.',
+             'in_proj_weight는 W_q, W_k, W_v를 쌓은 것(3D행)입니다: 그것과 in_proj_bias를 셋으로 나누세요. key_padding_mask는 실제 토큰이 True이므로 키에 대한 어텐션 마스크로 쓸 수 있습니다.'),
+        Hint('x = LN1(x + MHA(x, x, x)), y = LN2(x + linear2(relu(linear1(x)))), with F.layer_norm(t, (D,), weight, bias, eps=1e-5): the norm comes after each residual sum, not before the sub-layer.',
+             'x = LN1(x + MHA(x, x, x)), y = LN2(x + linear2(relu(linear1(x)))), F.layer_norm(t, (D,), weight, bias, eps=1e-5) 사용: LayerNorm은 sub layer 앞이 아니라 각 잔차 합 다음에 옵니다.'),
     ],
 )

@@ -21,10 +21,13 @@ from grader.feedback.messages import LABELS, text
 from grader.results import CheckResult, ExerciseResult, Failure, Status
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
 
     from grader.classroom import ClassRun
+    from grader.course import ExerciseEntry
+    from grader.exercise import Hint
+    from grader.status import ExerciseState
     from grader.validation import ExerciseValidation
 
 
@@ -142,3 +145,52 @@ def render_class_run(run: ClassRun, written: list[Path], console: Console) -> No
         console.print(line, soft_wrap=True)
     for path in written:
         console.print(Text(f"  wrote: {path}"), soft_wrap=True)
+
+
+STATE_MARKS = {"passing": ("✓", "green"), "failing": ("✗", "red"), "not-started": ("·", "dim")}
+
+
+def render_status(states: list[ExerciseState], upcoming: ExerciseState | None, console: Console,
+                  lang: str) -> None:
+    """Every exercise with its state and points, then the next one to do."""
+    table = Table(show_edge=False, pad_edge=False)
+    for label in ("exercise", "state", "points"):
+        table.add_column(text(LABELS, label, lang), justify="right" if label == "points" else "left")
+    for s in states:
+        mark, style = STATE_MARKS[s.state]
+        table.add_row(Text.assemble((f"{s.entry.id} ", "bold"), s.entry.title),
+                      Text(f"{mark} {text(LABELS, s.state, lang)}", style=style),
+                      f"{_points(s.score)}/{_points(s.max_score)}")
+    console.print(table)
+    total, most = sum(s.score for s in states), sum(s.max_score for s in states)
+    console.print(Text(f"{text(LABELS, 'total', lang)}: {_points(total)} / {_points(most)}", style="bold"))
+    if upcoming is None:
+        console.print(Text(text(LABELS, "all-done", lang), style="bold green"))
+    else:
+        console.print(Text(text(LABELS, "next", lang, exercise=upcoming.entry.id, title=upcoming.entry.title),
+                           style="bold"), soft_wrap=True)
+
+
+def render_hint(entry: ExerciseEntry, hints: Sequence[Hint], level: int, console: Console, lang: str) -> None:
+    """Hint ``level`` (1-based) of ``hints``, and how to get the next one."""
+    if not hints:
+        console.print(text(LABELS, "no-hints", lang))
+        return
+    chosen = hints[level - 1]
+    title = text(LABELS, "hint", lang, level=level, count=len(hints), exercise=f"{entry.id} {entry.title}")
+    console.print(Panel(Text(chosen.ko if lang == "ko" else chosen.en), title=Text(title), title_align="left",
+                        border_style="cyan"))
+    if level < len(hints):
+        command = f"grade hint {entry.id} --level {level + 1}"
+        console.print(Text(text(LABELS, "more-hints", lang, command=command)), soft_wrap=True)
+    else:
+        console.print(Text(text(LABELS, "last-hint", lang)))
+
+
+def render_watching(entries: Sequence[ExerciseEntry], console: Console, lang: str) -> None:
+    """What is being watched (an empty list: watching stopped)."""
+    if not entries:
+        console.print(Text(text(LABELS, "stopped-watching", lang)))
+        return
+    files = entries[0].file if len(entries) == 1 else text(LABELS, "every-file", lang, count=len(entries))
+    console.print(Text(text(LABELS, "watching", lang, files=files), style="dim"), soft_wrap=True)
