@@ -203,6 +203,33 @@ def new(exercise_id: str, slug: str, title: str | None, function: str | None, po
     return ExitCode.PASSED
 
 
+@cli.command("gradescope")
+@click.argument("out", type=click.Path(path_type=Path))
+@COURSE
+def gradescope(out: Path, course_path: Path | None) -> ExitCode:
+    """Build a Gradescope autograder zip (setup.sh, run_autograder, the course and the grader)."""
+    from grader.bundle import gradescope_zip
+
+    bundle = gradescope_zip(_course(course_path), out)
+    click.echo(f"wrote {bundle.path} ({bundle.files} files): upload it on Gradescope's "
+               "Configure Autograder page")
+    return ExitCode.PASSED
+
+
+@cli.command("autograde", hidden=True)
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("--results", "results_path", type=click.Path(path_type=Path), required=True)
+@LANG
+@COURSE
+def autograde(submission: Path, results_path: Path, lang: str | None, course_path: Path | None) -> ExitCode:
+    """Grade every exercise file in SUBMISSION into a results.json (what run_autograder calls)."""
+    from grader.bundle import autograde as grade_submission
+
+    document = grade_submission(_course(course_path), submission, results_path, lang or "en")
+    click.echo(f"score {document['score']} / {document['max_score']} -> {results_path}")
+    return ExitCode.PASSED
+
+
 @cli.command("doctor")
 def doctor() -> ExitCode:
     """Say which sandbox tier confines student code on this machine, and why."""

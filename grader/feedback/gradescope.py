@@ -27,6 +27,8 @@ def _test(result: ExerciseResult, check: CheckResult, lang: str) -> dict[str, An
         "max_score": check.max_score,
         "status": "passed" if check.status is Status.PASSED else "failed",
         "output": output,
+        "output_format": "md",
+        "visibility": "visible",
     }
 
 

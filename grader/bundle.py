@@ -1,0 +1,150 @@
+"""Course delivery: the Gradescope autograder bundle, and grading a submission folder inside it.
+
+Trusted side. ``gradescope_zip`` writes the zip Gradescope's "Configure
+Autograder" page takes: ``setup.sh`` (the CPU build of torch, then the grader),
+``run_autograder`` (grade every exercise file in the submission into
+``results/results.json``), the grader, course.yaml, the references and specs
+(the official grade runs on the instructor's side, with fresh inputs).
+Gradescope unzips it into ``/autograder/source``. The root defaults to ``/autograder`` and is taken from
+``GRADESCOPE_ROOT``, so a test can lay out a folder like Gradescope's.
+"""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from grader.course import Course
+from grader.errors import UsageError
+
+SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image.
+set -euo pipefail
+cd "${GRADESCOPE_ROOT:-/autograder}/source"
+apt-get update -qq && apt-get install -y -qq python3 python3-pip bubblewrap >/dev/null || true
+# The CPU build of torch first, so pip never pulls a multi-GB CUDA build.
+python3 -m pip install --quiet "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu \\
+    || python3 -m pip install --quiet "torch==2.13.0"
+python3 -m pip install --quiet .
+"""
+
+RUN = """#!/usr/bin/env bash
+# Gradescope runs this for every submission: grade each exercise file found, write results.json.
+set -uo pipefail
+ROOT="${GRADESCOPE_ROOT:-/autograder}"
+cd "$ROOT/source"
+mkdir -p "$ROOT/results"
+exec "${PYTHON:-python3}" -m grader autograde "$ROOT/submission" --results "$ROOT/results/results.json"
+"""
+
+PYPROJECT = """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "seqgrade"
+version = "{version}"
+requires-python = ">=3.10"
+dependencies = [{dependencies}]
+
+[project.scripts]
+grade = "grader.cli:main"
+
+[tool.setuptools.packages.find]
+include = ["grader*"]
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    path: Path
+    files: int
+
+
+def _requirements() -> tuple[str, str]:
+    try:
+        version = metadata.version("seqgrade")
+        needs = [r for r in metadata.requires("seqgrade") or [] if "extra ==" not in r]
+    except metadata.PackageNotFoundError:
+        version, needs = "0", []
+    needs = needs or ["torch>=2.2,<3", "numpy>=1.24", "hypothesis>=6.100", "click>=8.1", "rich>=13",
+                      "pyyaml>=6"]
+    return version, ", ".join(f'"{r}"' for r in needs)
+
+
+def _add(archive: zipfile.ZipFile, name: str, body: str | bytes, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))  # fixed: the same course, the same zip
+    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, body)
+
+
+def gradescope_zip(course: Course, out: Path) -> Bundle:
+    """Write the autograder zip for ``course`` to ``out``."""
+    if out.suffix != ".zip":
+        raise UsageError(f"{out}: the Gradescope bundle is a .zip file")
+    package = Path(__file__).resolve().parent
+    version, dependencies = _requirements()
+    sources = {f"grader/{p.relative_to(package).as_posix()}": p for p in sorted(package.rglob("*.py"))}
+    for folder in (course.exercises_dir, course.solutions_dir):  # where course.yaml says they are
+        prefix = folder.resolve().relative_to(course.root.resolve()).as_posix()
+        sources |= {f"{prefix}/{p.name}": p for p in sorted(folder.glob("*.py"))}
+    course_text = (course.root / "course.yaml").read_text(encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w") as archive:
+            _add(archive, "setup.sh", SETUP, executable=True)
+            _add(archive, "run_autograder", RUN, executable=True)
+            project = PYPROJECT.format(version=version, dependencies=dependencies)
+            _add(archive, "pyproject.toml", project)
+            _add(archive, "course.yaml", course_text)
+            for name, path in sources.items():
+                _add(archive, name, path.read_bytes())
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write the bundle ({exc.strerror or exc})") from None
+    return Bundle(out, len(sources) + 4)
+
+
+def find_submitted(course: Course, folder: Path) -> dict[str, Path]:
+    """The course's exercise files anywhere under ``folder`` (a zip upload may nest them), by exercise id."""
+    names = {e.file: e.id for e in course.exercises}
+    found: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*.py"), key=lambda p: (len(p.parts), str(p))):
+        if path.name in names and names[path.name] not in found and "__MACOSX" not in path.parts:
+            found[names[path.name]] = path
+    return found
+
+
+def autograde(course: Course, submission: Path, results: Path, lang: str) -> dict[str, object]:
+    """Grade every exercise file in ``submission`` and write Gradescope's results.json to ``results``."""
+    import json
+
+    from grader.classroom import FileJob, StudentTask, grade_student
+    from grader.feedback.class_report import write_text
+    from grader.feedback.gradescope import results_json
+    from grader.gradebook import GradeKey, file_digest
+    from grader.results import from_data
+    from grader.submission import Submission
+
+    if not submission.is_dir():
+        raise UsageError(f"SUBMISSION: {submission} is not a folder")
+    jobs = []
+    for exercise, path in find_submitted(course, submission).items():
+        checked = Submission(exercise, path)
+        problem = checked.problem()
+        source = checked.read() if problem is None else problem
+        jobs.append(FileJob(GradeKey("submission", exercise, file_digest(source), "", ""), path.name, source))
+    graded = []
+    if jobs:
+        course_file = str(course.root / "course.yaml")
+        task = StudentTask(course_file, "submission", tuple(jobs), allow_unsandboxed=True)
+        graded = [from_data(data) for _, data in grade_student(task)]
+    document = results_json(graded, lang)
+    if not graded:
+        expected = ", ".join(e.file for e in course.exercises)
+        document["output"] = f"No exercise file was found in the submission. Expected any of: {expected}"
+    write_text(results, json.dumps(document, ensure_ascii=False, indent=2))
+    return document
