@@ -138,13 +138,13 @@ def hint(exercise: str, level: int | None, lang: str | None, course_path: Path |
     """Show a hint for one exercise; each call shows a more detailed one."""
     from rich.console import Console
 
-    from grader.exercise import load_spec
     from grader.feedback.terminal import render_hint
+    from grader.grading import load_exercise
     from grader.status import next_hint_level
 
     course = _course(course_path)
     entry = course.resolve(exercise)
-    hints = load_spec(course.spec_file(entry), entry.id).hints
+    hints = load_exercise(course, entry).hints
     shown = next_hint_level(course, entry.id, level, len(hints)) if hints else 0
     render_hint(entry, hints, shown, Console(highlight=False), _lang(lang))
     return ExitCode.PASSED
@@ -203,12 +203,27 @@ def new(exercise_id: str, slug: str, title: str | None, function: str | None, po
     return ExitCode.PASSED
 
 
+@cli.command("release")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Seed of the bank's inputs (the official grade uses other, fresh inputs).")
+@COURSE
+def release(out: Path, seed: int, course_path: Path | None) -> ExitCode:
+    """Write a student release: stubs, course.yaml, README, the grader and banks; no solutions."""
+    from grader.delivery import student_release
+
+    written = student_release(_course(course_path), out, seed)
+    click.echo(f"wrote {out} ({len(written)} files); in it, students run: "
+               "python3 -m pip install torch==2.13.0 . && grade exercise-01")
+    return ExitCode.PASSED
+
+
 @cli.command("gradescope")
 @click.argument("out", type=click.Path(path_type=Path))
 @COURSE
 def gradescope(out: Path, course_path: Path | None) -> ExitCode:
     """Build a Gradescope autograder zip (setup.sh, run_autograder, the course and the grader)."""
-    from grader.bundle import gradescope_zip
+    from grader.delivery import gradescope_zip
 
     bundle = gradescope_zip(_course(course_path), out)
     click.echo(f"wrote {bundle.path} ({bundle.files} files): upload it on Gradescope's "
@@ -223,7 +238,7 @@ def gradescope(out: Path, course_path: Path | None) -> ExitCode:
 @COURSE
 def autograde(submission: Path, results_path: Path, lang: str | None, course_path: Path | None) -> ExitCode:
     """Grade every exercise file in SUBMISSION into a results.json (what run_autograder calls)."""
-    from grader.bundle import autograde as grade_submission
+    from grader.delivery import autograde as grade_submission
 
     document = grade_submission(_course(course_path), submission, results_path, lang or "en")
     click.echo(f"score {document['score']} / {document['max_score']} -> {results_path}")

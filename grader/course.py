@@ -78,6 +78,10 @@ class Course:
     def spec_file(self, entry: ExerciseEntry) -> Path:
         return self.solutions_dir / f"{entry.module}_spec.py"
 
+    def bank_file(self, entry: ExerciseEntry) -> Path:
+        """Where a student release keeps the exercise's recorded inputs and outputs (no spec there)."""
+        return self.solutions_dir / f"{entry.module}.bank"
+
     def resolve(self, name: str) -> ExerciseEntry:
         """Find an exercise by ``exercise-05``, ``05``, ``5``, ``ex05`` or its slug."""
         key = name.strip().lower()

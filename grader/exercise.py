@@ -134,6 +134,8 @@ class Exercise:
     """Hypothesis examples per check."""
     hints: Sequence[Hint] = ()
     """Graded hints for ``grade hint``: from a nudge to nearly the answer (never the code)."""
+    bank: Any = None
+    """In a student release: the recorded checks, inputs and outputs (``grader.bank.Bank``)."""
 
     def function(self, name: str) -> Function:
         return next(f for f in self.functions if f.name == name)

@@ -110,8 +110,18 @@ def grade_reference(course: Course, entry: ExerciseEntry,
 
 
 def _spec(course: Course, entry: ExerciseEntry):  # type: ignore[no-untyped-def]
+    return load_exercise(course, entry)
+
+
+def load_exercise(course: Course, entry: ExerciseEntry):  # type: ignore[no-untyped-def]
+    """The exercise's spec (instructor side) or, in a student release, its bank."""
     from grader.exercise import load_spec
 
+    bank_file = course.bank_file(entry)
+    if not course.spec_file(entry).exists() and bank_file.exists():
+        from grader import bank
+
+        return bank.load(bank_file, entry.id)
     return load_spec(course.spec_file(entry), entry.id)
 
 

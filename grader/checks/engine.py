@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 
 from grader.checks import replay
@@ -125,14 +126,19 @@ class Replays:
     bookkeeping, about half of a passing check's time, are spent once.
     """
 
-    def __init__(self) -> None:
-        self.cases: dict[tuple[int, str, int], list[Case]] = {}
+    def __init__(self, only: bool = False) -> None:
+        self.cases: dict[tuple[int, str], list[Case]] = {}
         self.memo: dict[Any, Any] = {}
         """Reference outputs by input (``Target.memo``): the same inputs, so the same outputs."""
+        self.only = only
+        """Meet the recorded inputs and nothing else (a student release grading from a bank)."""
+
+    def preload(self, exercise: Exercise, check: Check, cases: list[Case]) -> None:
+        self.cases[id(exercise), check.name] = cases
 
     def run(self, check: Check, target: Target, examples: int,
             shrink: bool = True) -> tuple[Status, int, Failure | None]:
-        key = (id(target.exercise), check.name, examples)  # specs are loaded once per process
+        key = (id(target.exercise), check.name)  # specs are loaded once per process
         recorded = self.cases.get(key)
         if recorded is not None:
             for seen, case in enumerate(recorded, start=1):
@@ -142,6 +148,8 @@ class Replays:
                     return Status.FAILED, seen, describe(target, case, gone_failure(gone), check.name)
                 if failure is not None and failure.kind in UNCONDITIONAL:
                     return Status.FAILED, seen, failure
+                if failure is not None and self.only:  # no search: the recorded input is the example
+                    return Status.FAILED, seen, explain(target, [case], failure, check.name)
                 if failure is not None:
                     break
             else:
@@ -159,7 +167,17 @@ def run_check(check: Check, target: Target, examples: int,
     return _run(_Search(check, target), examples, shrink)
 
 
-def _run(search: _Search, examples: int, shrink: bool) -> tuple[Status, int, Failure | None]:
+def record(check: Check, target: Target, examples: int, seed: int) -> list[Case]:
+    """The inputs a search seeded with ``seed`` meets on ``target`` (a reference: every one passes)."""
+    search = _Search(check, target)
+    status, _, failure = _run(search, examples, shrink=False, seed=seed)
+    if status is not Status.PASSED:
+        raise RuntimeError(f"{target.exercise.id} {check.name}: the reference fails ({failure})")
+    return search.passed
+
+
+def _run(search: _Search, examples: int, shrink: bool,
+         seed: int | None = None) -> tuple[Status, int, Failure | None]:
     check, target = search.check, search.target
 
     def test(case: Case) -> None:
@@ -168,7 +186,9 @@ def _run(search: _Search, examples: int, shrink: bool) -> tuple[Status, int, Fai
     try:
         # No "explain" phase: it reruns the test dozens of times to annotate a traceback we never show.
         phases = (Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.shrink,) if shrink else ())
-        settings(SETTINGS, max_examples=examples, phases=phases)(given(check.strategy)(test))()
+        chosen = settings(SETTINGS, max_examples=examples, phases=phases, derandomize=seed is None)
+        searched = given(check.strategy)(test)
+        chosen(searched if seed is None else hypothesis_seed(seed)(searched))()
     except (_Found, _Stop) as found:
         if found.case is None:
             return Status.FAILED, search.seen, found.failure
@@ -228,6 +248,8 @@ def grade_checks(exercise: Exercise, runner: Any, points: float,
                  on_check: Callable[[CheckResult], None] | None = None,
                  shrink: bool = True, replays: Replays | None = None) -> list[CheckResult]:
     """Run every standard check of ``exercise`` against one runner (meeting ``replays``' inputs first)."""
+    if exercise.bank is not None:  # a student release: the bank's inputs, and only those
+        replays = exercise.bank.replays
     run = replays.run if replays is not None else run_check
     checks = standard_checks(exercise)
     results = []

@@ -1,4 +1,8 @@
-"""Course delivery: the Gradescope autograder bundle, and grading a submission folder inside it.
+"""Course delivery: the student release, the Gradescope autograder bundle, and grading inside it.
+
+``student_release`` writes a folder students can clone or unzip: the stubs,
+course.yaml, a README and the grader, with each exercise's bank (recorded
+inputs and expected outputs) where the references and specs would be.
 
 Trusted side. ``gradescope_zip`` writes the zip Gradescope's "Configure
 Autograder" page takes: ``setup.sh`` (the CPU build of torch, then the grader),
@@ -82,13 +86,82 @@ def _add(archive: zipfile.ZipFile, name: str, body: str | bytes, executable: boo
     archive.writestr(info, body)
 
 
+RELEASE_README = """# {name}: exercises
+
+Fill in the functions in `exercises/`, then grade them here, on your machine.
+
+```bash
+python3 -m pip install torch==2.13.0 .     # once, in this folder (a virtual environment is best)
+grade exercise-05                          # or: grade (where you stand), grade hint 05, grade watch 05
+```
+
+`grade exercise-NN` runs the course's checks on your file: the contract
+(type, dtype, shape, device), inputs left unchanged, gradients, the
+`ValueError` cases and, where the exercise says so, no built-in softmax or
+attention. Expected values come from a bank of inputs the instructor recorded
+(`bank/`, data only); there is no reference code in this folder.
+
+The official grade is computed on the instructor's side on fresh inputs,
+with more rules (batch rows independent, causal masks that do not leak, ...)
+and the diagnosis of known mistakes. A file that only reproduces the bank's
+answers earns nothing there: make your functions right for every input.
+"""
+
+
+def _package_files(package: Path) -> dict[str, Path]:
+    return {f"grader/{p.relative_to(package).as_posix()}": p for p in sorted(package.rglob("*.py"))}
+
+
+def _pyproject() -> str:
+    version, dependencies = _requirements()
+    return PYPROJECT.format(version=version, dependencies=dependencies)
+
+
+def student_release(course: Course, out: Path, seed: int) -> list[Path]:
+    """Write a student release of ``course`` to ``out`` (which must not exist yet)."""
+    from grader import bank
+    from grader.grading import load_exercise
+
+    if out.exists():
+        raise UsageError(f"{out} already exists; grade release writes a new folder")
+    files: dict[str, bytes] = {name: path.read_bytes() for name, path in _package_files(_package()).items()}
+    for entry in course.exercises:
+        files[f"exercises/{entry.file}"] = course.student_file(entry).read_bytes()
+        files[f"bank/{entry.module}.bank"] = bank.build(load_exercise(course, entry), seed)
+    text = (course.root / "course.yaml").read_text(encoding="utf-8")
+    files["course.yaml"] = _release_course_yaml(text).encode()
+    files["pyproject.toml"] = _pyproject().encode()
+    files["README.md"] = RELEASE_README.format(name=course.name).encode()
+    files[".gitignore"] = b".grade/\n__pycache__/\n*.egg-info/\nbuild/\n"
+    written = []
+    for name, body in files.items():
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        written.append(path)
+    return written
+
+
+def _release_course_yaml(text: str) -> str:
+    """course.yaml with the solutions folder replaced by the banks (comments and layout kept)."""
+    import re
+
+    note = "# Student release: no solutions here; checks grade against the recorded banks.\n"
+    line = re.compile(r"^solutions_dir:.*$", re.MULTILINE)
+    if line.search(text):
+        return note + line.sub("solutions_dir: bank", text, count=1)
+    return note + text + ("" if text.endswith("\n") else "\n") + "solutions_dir: bank\n"
+
+
+def _package() -> Path:
+    return Path(__file__).resolve().parent
+
+
 def gradescope_zip(course: Course, out: Path) -> Bundle:
     """Write the autograder zip for ``course`` to ``out``."""
     if out.suffix != ".zip":
         raise UsageError(f"{out}: the Gradescope bundle is a .zip file")
-    package = Path(__file__).resolve().parent
-    version, dependencies = _requirements()
-    sources = {f"grader/{p.relative_to(package).as_posix()}": p for p in sorted(package.rglob("*.py"))}
+    sources = _package_files(_package())
     for folder in (course.exercises_dir, course.solutions_dir):  # where course.yaml says they are
         prefix = folder.resolve().relative_to(course.root.resolve()).as_posix()
         sources |= {f"{prefix}/{p.name}": p for p in sorted(folder.glob("*.py"))}
@@ -98,8 +171,7 @@ def gradescope_zip(course: Course, out: Path) -> Bundle:
         with zipfile.ZipFile(out, "w") as archive:
             _add(archive, "setup.sh", SETUP, executable=True)
             _add(archive, "run_autograder", RUN, executable=True)
-            project = PYPROJECT.format(version=version, dependencies=dependencies)
-            _add(archive, "pyproject.toml", project)
+            _add(archive, "pyproject.toml", _pyproject())
             _add(archive, "course.yaml", course_text)
             for name, path in sources.items():
                 _add(archive, name, path.read_bytes())

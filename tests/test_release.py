@@ -1,0 +1,98 @@
+"""The student release: gradable on a laptop, with no reference code and no solutions in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.checks.engine import Replays, grade_checks
+from grader.checks.properties import digest
+from grader.course import load_course
+from grader.exercise import load_spec
+from grader.grading import load_exercise
+from grader.sandbox import protocol
+from grader.sandbox.runner import LocalRunner
+from tests.conftest import ROOT, grade
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("release") / "course-release"
+    made = grade("release", str(out), timeout=300)
+    assert made.code == 0, made.err
+    return out
+
+
+def test_the_release_has_stubs_banks_and_the_grader_but_no_solutions(release: Path) -> None:
+    assert not (release / "solutions").exists()
+    stubs = {p.name for p in (ROOT / "exercises").glob("ex*.py")}
+    assert {p.name for p in (release / "exercises").iterdir()} == stubs
+    assert (release / "grader" / "sandbox" / "worker.py").is_file() and (release / "pyproject.toml").is_file()
+    readme = (release / "README.md").read_text()
+    for phrase in ("pip install torch==2.13.0 .", "grade exercise-05", "fresh inputs"):
+        assert phrase in readme
+    course = load_course(release)
+    for entry in course.exercises:
+        assert course.bank_file(entry).is_file() and not course.spec_file(entry).exists()
+
+
+def test_no_reference_or_mistake_code_is_in_the_release(release: Path) -> None:
+    course = load_course(ROOT)
+    shipped = {p: p.read_bytes() for p in release.rglob("*") if p.is_file() and "exercises" not in p.parts}
+    for entry in course.exercises:
+        for function in entry.functions:
+            for path, body in shipped.items():
+                assert f"def {function}(".encode() not in body, (function, path)
+    reference = (ROOT / "solutions" / "ex13_transformer_encoder_layer.py").read_text()
+    body_line = next(line.strip() for line in reference.splitlines() if "layer_norm" in line)
+    assert not any(body_line.encode() in body for body in shipped.values())
+
+
+def test_banks_are_data_frames_read_without_pickle(release: Path) -> None:
+    for bank in (release / "bank").iterdir():
+        header, buffers = protocol.unpack(bank.read_bytes())
+        assert header["format"] == "seqgrade-bank/1" and header["checks"]
+        assert not bank.read_bytes().startswith(b"\x80")  # not a pickle stream
+    assert "pickle" not in (ROOT / "grader" / "bank.py").read_text().replace("without pickle", "")
+
+
+def test_stub_reference_and_bug_grade_as_on_the_official_grader(release: Path) -> None:
+    stub = grade("exercise-05", cwd=release, env={"LANG": "C.UTF-8"})
+    assert stub.code == 1 and "Not implemented" in stub.out
+    target = release / "exercises" / "ex05_forget_gate.py"
+    original = target.read_text()
+    try:
+        target.write_text((ROOT / "solutions" / "ex05_forget_gate.py").read_text())
+        right = grade("05", "--lang", "en", cwd=release)
+        assert right.code == 0, right.out
+        target.write_text(target.read_text().replace("[h_prev, x_t]", "[x_t, h_prev]"))
+        wrong = grade("05", "--lang", "en", cwd=release)
+        assert wrong.code == 1 and "differs from the expected values" in wrong.out
+        assert "forget_gate(h_prev, x_t, W_f, b_f)" in wrong.out  # the failing bank input, as code
+    finally:
+        target.write_text(original)
+
+
+def test_the_bank_grades_like_the_spec_on_every_known_mistake(release: Path) -> None:
+    course, banked_course = load_course(ROOT), load_course(release)
+    for number in ("08", "09"):
+        entry = course.resolve(number)
+        spec = load_spec(course.spec_file(entry), entry.id)
+        banked = load_exercise(banked_course, banked_course.resolve(number))
+        for mistake in spec.mistakes:
+            functions = {**spec.references(), mistake.function: mistake.impl}
+            results = grade_checks(banked, LocalRunner(functions), entry.points)
+            assert any(r.status.value == "failed" for r in results), mistake.id
+
+
+def test_the_bank_is_not_the_official_graders_inputs(release: Path) -> None:
+    course = load_course(ROOT)
+    entry = course.resolve("08")
+    spec = load_spec(course.spec_file(entry), entry.id)
+    official = Replays()
+    grade_checks(spec, LocalRunner(spec.references()), entry.points, replays=official)
+    official_inputs = {digest(c) for cases in official.cases.values() for c in cases}
+    banked = load_exercise(load_course(release), load_course(release).resolve("08"))
+    bank_inputs = {digest(c) for cases in banked.bank.replays.cases.values() for c in cases}
+    assert len(bank_inputs & official_inputs) <= len(bank_inputs) // 10
