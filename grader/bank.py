@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from grader.checks import properties
 from grader.checks.engine import Replays, record
-from grader.checks.properties import Check, Target, standard_checks
+from grader.checks.properties import Check, Holds, Target, standard_checks
+from grader.checks.relations import rebuild, recipe_data
 from grader.errors import CourseConfigError
 from grader.exercise import Exercise, Function, Hint
 from grader.sandbox import protocol
@@ -33,10 +34,11 @@ from grader.sandbox.runner import LocalRunner
 from grader.sandbox.worker import tensors_in
 
 FORMAT = "seqgrade-bank/1"
-CHECK_CLASSES = {cls.__name__: cls for cls in (properties.MatchesReference, properties.KeepsInputs,
-                                               properties.GradientsMatch, properties.RaisesValueError,
-                                               properties.NoForbiddenCalls)}
-"""The checks a bank can carry: those that need the reference only through its outputs."""
+CHECK_CLASSES = {cls.__name__: cls for cls in (
+    properties.MatchesReference, properties.KeepsInputs, properties.GradientsMatch,
+    properties.RaisesValueError, properties.NoForbiddenCalls, properties.Holds, properties.Relates)}
+"""The checks a bank can carry: those that need the reference only through its outputs (and rules
+built by the portable helpers of ``checks.relations``)."""
 
 
 def build(exercise: Exercise, seed: int) -> bytes:
@@ -46,15 +48,17 @@ def build(exercise: Exercise, seed: int) -> bytes:
     buffers: list[bytes] = []
     checks = []
     for check in standard_checks(exercise):
-        if type(check).__name__ not in CHECK_CLASSES:
-            continue  # rules that read the spec's own code stay with the official grader
+        rule = _rule(check)
+        if rule is not None and rule.recipe is None:
+            continue  # a rule written in the spec by hand stays with the official grader
         target = Target(exercise, exercise.function(check.function), runner, memo)
         examples = max(1, round(exercise.examples * check.effort))
         # Smallest first: without a shrinker, the first failing input is then as small as the bank has.
         cases = sorted(record(check, target, examples, seed), key=_size)
         checks.append({"class": type(check).__name__, "kind": check.kind, "function": check.function,
                        "variant": check.variant, "variant_ko": check.variant_ko, "weight": check.weight,
-                       "effort": check.effort, "cases": [protocol.encode(c, buffers) for c in cases]})
+                       "effort": check.effort, "cases": [protocol.encode(c, buffers) for c in cases],
+                       "rule": None if rule is None else recipe_data(rule)})
     header = {
         "format": FORMAT, "exercise": exercise.id, "forbidden": list(exercise.forbidden),
         "examples": exercise.examples, "checks": checks,
@@ -66,6 +70,11 @@ def build(exercise: Exercise, seed: int) -> bytes:
         "memo": {key: protocol.encode(value, buffers) for key, value in memo.items()},
     }
     return protocol.pack(header, buffers)
+
+
+def _rule(check: Check) -> Any:
+    """The rule a Holds or Relates check applies (None for the other checks)."""
+    return getattr(check, "rule", None) or getattr(check, "relation", None)
 
 
 def _size(case: Any) -> int:
@@ -93,6 +102,10 @@ def load(path: Path, exercise_id: str) -> Exercise:
             kind = CHECK_CLASSES[item["class"]]
             check = kind(item["kind"], item["function"], item["variant"], st.nothing(), weight=item["weight"],
                          effort=item["effort"], variant_ko=item["variant_ko"])
+            if item.get("rule") is not None:
+                rule = rebuild(item["rule"])
+                field = "rule" if isinstance(check, Holds) else "relation"
+                check = replace(check, **{field: rule})
             checks.append(check)
             cases[check.name] = [protocol.decode(c, buffers, strict=False) for c in item["cases"]]
     except (OSError, KeyError, TypeError, ValueError, protocol.ProtocolError) as exc:

@@ -97,14 +97,15 @@ grade exercise-05                          # or: grade (where you stand), grade 
 
 `grade exercise-NN` runs the course's checks on your file: the contract
 (type, dtype, shape, device), inputs left unchanged, gradients, the
-`ValueError` cases and, where the exercise says so, no built-in softmax or
-attention. Expected values come from a bank of inputs the instructor recorded
-(`bank/`, data only); there is no reference code in this folder.
+`ValueError` cases, the exercise's rules (batch rows independent, causal
+masks that do not leak, ...) and, where the exercise says so, no built-in
+softmax or attention. Expected values come from a bank of inputs the
+instructor recorded (`bank/`, data only); there is no reference code here.
 
-The official grade is computed on the instructor's side on fresh inputs,
-with more rules (batch rows independent, causal masks that do not leak, ...)
-and the diagnosis of known mistakes. A file that only reproduces the bank's
-answers earns nothing there: make your functions right for every input.
+The official grade is computed on the instructor's side on fresh inputs, and
+it also names the classic mistake your output looks like. A file that only
+reproduces the bank's answers earns nothing there: make your functions right
+for every input.
 """
 
 

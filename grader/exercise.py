@@ -45,6 +45,8 @@ class Property:
     holds: Callable[[Case, Any], dict[str, str] | None]
     key_ko: str = ""
     """The rule's short name in Korean, shown in check titles."""
+    recipe: Any = None
+    """How to build the rule again (``relations.portable``): lets it travel to a student release."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,8 @@ class Relation:
     holds: Callable[[Case, Any, Case, Any], dict[str, str] | None]
     key_ko: str = ""
     """The rule's short name in Korean, shown in check titles."""
+    recipe: Any = None
+    """How to build the rule again (``relations.portable``): lets it travel to a student release."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.relations import batch_rows_independent
+from grader.checks.relations import batch_rows_independent, values_between
 from grader.checks.strategies import sizes, tensors
-from grader.exercise import Exercise, Function, Hint, Mistake, Property
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex05_forget_gate import forget_gate, gate_preactivation
 
@@ -25,14 +25,6 @@ def gate_inputs(draw: st.DrawFn, dtype: torch.dtype, scale: float = 1.0) -> dict
     }
 
 
-def between_0_and_1(case: dict[str, Any], out: torch.Tensor) -> dict[str, str] | None:
-    # σ saturates to exactly 0 or 1 in floating point, so the closed interval is checked.
-    bad = (out < 0) | (out > 1) | out.isnan()
-    if not bad.any():
-        return None
-    return {"found": f"{int(bad.sum())} value(s) outside [0, 1], e.g. {out[bad][0].item():.4g}"}
-
-
 EXERCISE = Exercise(
     id="exercise-05",
     functions=[
@@ -42,9 +34,10 @@ EXERCISE = Exercise(
             inputs=gate_inputs,
             edge_cases={"large inputs": lambda dtype: gate_inputs(dtype, scale=16.0)},
             names_ko={"large inputs": "큰 입력"},
-            properties=[Property("values in (0, 1)", "every gate value lies in (0, 1)",
-                                 "모든 게이트 값은 (0, 1) 범위에 있어야 합니다",
-                                 between_0_and_1, key_ko="값이 (0, 1) 범위")],
+            # σ saturates to exactly 0 or 1 in floating point, so the closed interval is checked.
+            properties=[values_between("values in (0, 1)", "every gate value lies in (0, 1)",
+                                       "모든 게이트 값은 (0, 1) 범위에 있어야 합니다", 0.0, 1.0,
+                                       key_ko="값이 (0, 1) 범위")],
             relations=[batch_rows_independent("h_prev", "x_t")],
         )
     ],

@@ -7,9 +7,9 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.relations import invariant
+from grader.checks.relations import invariant, shifted, slices_sum_to_one
 from grader.checks.strategies import batch_shapes, masks, sizes, tensors
-from grader.exercise import Exercise, Function, Hint, Mistake, Property
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex09_softmax import softmax
 
@@ -26,13 +26,6 @@ def logits(draw: st.DrawFn, dtype: torch.dtype, scale: float = 1.0, neg_inf: boo
                           + (shape[dim],)))
         x = x.masked_fill(~keep.movedim(-1, dim), float("-inf"))
     return {"x": x, "dim": dim}
-
-
-def sums_to_one(case: dict[str, Any], p: torch.Tensor) -> dict[str, str] | None:
-    totals = p.double().sum(dim=case["dim"])
-    tol = 1e-4 if p.dtype == torch.float32 else 1e-10
-    worst = (totals - 1).abs().max().item() if totals.numel() else 0.0
-    return None if worst <= tol else {"found": f"a slice sums to {1 + worst:.6g} (off by {worst:.3g})"}
 
 
 def _naive(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -53,12 +46,12 @@ EXERCISE = Exercise(
                 "-inf entries": lambda dtype: logits(dtype, neg_inf=True),
             },
             names_ko={"huge inputs": "아주 큰 입력", "-inf entries": "-inf 원소"},
-            properties=[Property("slices sum to 1", "every slice along dim sums to 1",
-                                 "dim 방향의 각 슬라이스 합은 1이어야 합니다", sums_to_one,
-                                 key_ko="슬라이스 합이 1")],
+            properties=[slices_sum_to_one("slices sum to 1", "every slice along dim sums to 1",
+                                          "dim 방향의 각 슬라이스 합은 1이어야 합니다", "dim",
+                                          key_ko="슬라이스 합이 1")],
             relations=[invariant("shift invariance", "softmax(x + c) = softmax(x): adding a constant changes nothing",
                                  "softmax(x + c) = softmax(x): 상수를 더해도 결과는 같아야 합니다",
-                                 lambda case: {**case, "x": case["x"] + 1.0}, key_ko="shift 불변성")],
+                                 shifted("x", 1.0), key_ko="shift 불변성")],
         )
     ],
     mistakes=[

@@ -8,9 +8,9 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.relations import future_does_not_leak
+from grader.checks.relations import future_does_not_leak, zero_weight_past_lengths
 from grader.checks.strategies import indices, sizes, tensors
-from grader.exercise import Exercise, Function, Hint, Mistake, Property
+from grader.exercise import Exercise, Function, Hint, Mistake
 
 from .ex11_masking import causal_mask, masked_attention, padding_mask
 
@@ -48,18 +48,6 @@ def causal_with_unequal_lengths(draw: st.DrawFn) -> dict[str, Any]:
     Lk = Lq + draw(sizes(1, 2))
     q, k = draw(tensors((B, Lq, d))), draw(tensors((B, Lk, d)))
     return {"q": q, "k": k, "v": draw(tensors((B, Lk, d))), "causal": True}
-
-
-def padded_keys_get_no_weight(case: dict[str, Any], out: Any) -> dict[str, str] | None:
-    lengths = case.get("key_lengths")
-    if lengths is None:
-        return None
-    weights = out[1]
-    padded = torch.arange(weights.shape[-1]) >= lengths[:, None, None]
-    leaked = weights[padded.expand_as(weights)]
-    if bool((leaked == 0).all()):
-        return None
-    return {"found": f"a padded key got weight {leaked[leaked != 0][0].item():.4g}"}
 
 
 def _allowed(q, k, causal, key_lengths, *, strict=False, pad_queries=False):  # type: ignore[no-untyped-def]
@@ -103,13 +91,14 @@ EXERCISE = Exercise(
             edge_cases={"rows with no allowed key": lambda dtype: attention_inputs(dtype, empty_rows=True)},
             invalid={"causal with Lq != Lk": causal_with_unequal_lengths()},
             names_ko={"rows with no allowed key": "허용된 키가 없는 행", "causal with Lq != Lk": "Lq != Lk인 causal"},
-            properties=[Property("padded keys get zero weight", "a padded key gets exactly zero weight",
-                                 "패딩된 키의 가중치는 정확히 0이어야 합니다", padded_keys_get_no_weight,
-                                 key_ko="패딩된 키의 가중치 0")],
+            properties=[zero_weight_past_lengths("padded keys get zero weight",
+                                                 "a padded key gets exactly zero weight",
+                                                 "패딩된 키의 가중치는 정확히 0이어야 합니다", "key_lengths", 1,
+                                                 key_ko="패딩된 키의 가중치 0")],
             relations=[future_does_not_leak("under a causal mask, changing a later key "
                                             "or value leaves earlier outputs unchanged",
                                             "causal 마스크에서는 뒤쪽 키나 값을 바꿔도 앞쪽 출력이 변하지 않아야 합니다",
-                                            {"k": 1, "v": 1}, when=lambda case: bool(case["causal"]))],
+                                            {"k": 1, "v": 1}, when="causal")],
         ),
     ],
     mistakes=[

@@ -65,8 +65,9 @@ def test_a_causal_scan_does_not_leak_and_a_backward_scan_does(case: dict[str, to
 
 @given(sequences())
 def test_the_leak_rule_is_silent_when_its_condition_is_false(case: dict[str, torch.Tensor]) -> None:
-    rule = future_does_not_leak("en", "ko", {"xs": 1}, when=lambda c: False)
-    assert rule.transform(case) is None
+    rule = future_does_not_leak("en", "ko", {"xs": 1}, when="causal")
+    assert rule.transform({**case, "causal": False}) is None
+    assert (rule.transform({**case, "causal": True}) is None) == (case["xs"].shape[1] < 2)
 
 
 @given(sequences())
@@ -89,3 +90,20 @@ def test_per_batch_inputs_are_flipped_only_at_their_batched_rank(case: dict[str,
         return
     assert other is not None
     assert torch.equal(other["mask"], case["mask"] if shared else mask.flip(0))
+
+
+def test_every_portable_rule_of_the_course_rebuilds_from_its_data(course) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from grader.checks.relations import rebuild, recipe_data
+    from grader.exercise import load_spec
+
+    rules = [rule for entry in course.exercises
+             for fn in load_spec(course.spec_file(entry), entry.id).functions
+             for rule in (*fn.properties, *fn.relations)]
+    assert rules and all(rule.recipe is not None for rule in rules)
+    for rule in rules:
+        data = json.loads(json.dumps(recipe_data(rule)))
+        again = rebuild(data)
+        assert (again.key, again.en, again.ko, again.key_ko) == (rule.key, rule.en, rule.ko, rule.key_ko)
+        assert recipe_data(again) == data

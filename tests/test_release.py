@@ -66,6 +66,7 @@ def test_stub_reference_and_bug_grade_as_on_the_official_grader(release: Path) -
         target.write_text((ROOT / "solutions" / "ex05_forget_gate.py").read_text())
         right = grade("05", "--lang", "en", cwd=release)
         assert right.code == 0, right.out
+        assert "values in (0, 1)" in right.out and "batch rows independent" in right.out  # rules travel
         target.write_text(target.read_text().replace("[h_prev, x_t]", "[x_t, h_prev]"))
         wrong = grade("05", "--lang", "en", cwd=release)
         assert wrong.code == 1 and "differs from the expected values" in wrong.out
@@ -96,3 +97,20 @@ def test_the_bank_is_not_the_official_graders_inputs(release: Path) -> None:
     banked = load_exercise(load_course(release), load_course(release).resolve("08"))
     bank_inputs = {digest(c) for cases in banked.bank.replays.cases.values() for c in cases}
     assert len(bank_inputs & official_inputs) <= len(bank_inputs) // 10
+
+
+def test_the_release_installs_as_a_package_with_the_grade_command(release: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import zipfile
+
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(tmp_path), str(release)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("seqgrade-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        entry_points = next(archive.read(n).decode() for n in names if n.endswith("entry_points.txt"))
+    assert "grader/sandbox/worker.py" in names and "grader/cli.py" in names
+    assert "grade = grader.cli:main" in entry_points
+    assert not any(n.startswith(("solutions/", "bank/")) for n in names)

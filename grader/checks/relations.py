@@ -3,17 +3,70 @@
 Trusted side. They compare tensors the student returned (already plain
 tensors) and say in a short phrase what broke; the spec gives each rule its
 English and Korean statement.
+
+Every helper here is ``portable``: the rule it builds remembers the helper's
+name and arguments, so a student release can build it again from data (its
+bank) without the spec, whose file also holds the reference. A rule written
+in a spec by hand stays with the official grader.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from grader.checks.compare import compare, tolerance
-from grader.exercise import Case, Relation
+from grader.exercise import Case, Property, Relation
+
+F = TypeVar("F", bound=Callable[..., Any])
+PORTABLE: dict[str, Callable[..., Any]] = {}
+
+
+def portable(helper: F) -> F:
+    """Make what ``helper`` builds carry a recipe: its name and (data-only) arguments."""
+
+    @functools.wraps(helper)
+    def build(*args: Any, **kwargs: Any) -> Any:
+        made = helper(*args, **kwargs)
+        recipe = (helper.__name__, list(args), dict(kwargs))
+        if isinstance(made, Property | Relation):
+            return dataclasses.replace(made, recipe=recipe)
+        made.recipe = recipe  # a transform: a plain function
+        return made
+
+    PORTABLE[helper.__name__] = build
+    return build  # type: ignore[return-value]
+
+
+def recipe_data(value: Any) -> Any:
+    """A recipe as JSON data (a portable argument nests as ``{"$rule": ...}``); TypeError if not data."""
+    if getattr(value, "recipe", None) is not None:
+        name, args, kwargs = value.recipe
+        keywords = {k: recipe_data(v) for k, v in kwargs.items()}
+        return {"$rule": [name, [recipe_data(a) for a in args], keywords]}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [recipe_data(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: recipe_data(v) for k, v in value.items()}
+    raise TypeError(f"{type(value).__name__} is not data")
+
+
+def rebuild(data: Any) -> Any:
+    """The rule (or argument) ``recipe_data`` described, built by the same helper."""
+    if isinstance(data, dict) and set(data) == {"$rule"}:
+        name, args, kwargs = data["$rule"]
+        return PORTABLE[name](*(rebuild(a) for a in args), **{k: rebuild(v) for k, v in kwargs.items()})
+    if isinstance(data, list):
+        return [rebuild(v) for v in data]
+    if isinstance(data, dict):
+        return {k: rebuild(v) for k, v in data.items()}
+    return data
 
 
 def _first(value: Any) -> torch.Tensor:
@@ -32,6 +85,7 @@ def close(a: torch.Tensor, b: torch.Tensor, what: str) -> dict[str, str] | None:
     return {"found": f"{what}: at index {list(mismatch.index)}, {got} instead of {want}"}
 
 
+@portable
 def flipped(axes: dict[str, int]) -> Callable[[Case], Case | None]:
     """A transform reversing each named input along its axis; names absent from a case are skipped.
 
@@ -47,6 +101,7 @@ def flipped(axes: dict[str, int]) -> Callable[[Case], Case | None]:
     return transform
 
 
+@portable
 def equivariant(key: str, en: str, ko: str, axes: dict[str, int], out_axis: int,
                 key_ko: str = "") -> Relation:
     """Reversing the inputs along ``axes`` reverses every output along ``out_axis``, nothing else."""
@@ -61,6 +116,7 @@ def equivariant(key: str, en: str, ko: str, axes: dict[str, int], out_axis: int,
     return Relation(key, en, ko, flipped(axes), holds, key_ko)
 
 
+@portable
 def batch_rows_independent(*names: str, per_batch: dict[str, int] | None = None) -> Relation:
     """Reversing the batch of ``names`` reverses every output's batch, and changes nothing else.
 
@@ -88,26 +144,28 @@ def _outputs(value: Any) -> Sequence[torch.Tensor]:
     return list(value) if isinstance(value, tuple | list) else [value]
 
 
+@portable
 def invariant(key: str, en: str, ko: str, transform: Callable[[Case], Case | None],
-              pick: Callable[[Any], torch.Tensor] = _first, key_ko: str = "") -> Relation:
-    """The (picked) output is unchanged when the input is transformed."""
+              key_ko: str = "") -> Relation:
+    """The (first) output is unchanged when the input is transformed."""
 
     def holds(case: Case, out: Any, other: Case, other_out: Any) -> dict[str, str] | None:
-        return close(pick(other_out), pick(out), "the output on the changed input")
+        return close(_first(other_out), _first(out), "the output on the changed input")
 
     return Relation(key, en, ko, transform, holds, key_ko)
 
 
-def future_does_not_leak(en: str, ko: str, axes: dict[str, int],
-                         when: Callable[[Case], bool] = lambda case: True) -> Relation:
+@portable
+def future_does_not_leak(en: str, ko: str, axes: dict[str, int], when: str | None = None) -> Relation:
     """Changing the last step of the named inputs leaves every earlier step of output 0 unchanged.
 
     ``axes`` maps each input to its time axis; the first output's axis 1 is its time axis.
+    ``when`` names a boolean input the rule depends on (e.g. ``causal``).
     """
     first, axis = next(iter(axes.items()))
 
     def transform(case: Case) -> Case | None:
-        if not when(case) or case[first].shape[axis] < 2:
+        if (when is not None and not case[when]) or case[first].shape[axis] < 2:
             return None
         other = dict(case)
         for name, a in axes.items():
@@ -120,3 +178,60 @@ def future_does_not_leak(en: str, ko: str, axes: dict[str, int],
         return close(_first(other_out)[:, :-1], _first(out)[:, :-1], "an earlier step's output")
 
     return Relation("future does not leak", en, ko, transform, holds, "미래 정보가 새지 않음")
+
+
+@portable
+def shifted(name: str, by: float) -> Callable[[Case], Case | None]:
+    """A transform adding ``by`` (exact in float32) to every element of input ``name``."""
+    return lambda case: {**case, name: case[name] + by}
+
+
+# --- properties of one output -------------------------------------------------------------
+
+
+@portable
+def values_between(key: str, en: str, ko: str, low: float, high: float, key_ko: str = "") -> Property:
+    """Every value of the (first) output lies in [low, high] (and none is NaN)."""
+
+    def holds(case: Case, out: Any) -> dict[str, str] | None:
+        values = _first(out)
+        bad = (values < low) | (values > high) | values.isnan()
+        if not bad.any():
+            return None
+        example = values[bad][0].item()
+        return {"found": f"{int(bad.sum())} value(s) outside [{low:g}, {high:g}], e.g. {example:.4g}"}
+
+    return Property(key, en, ko, holds, key_ko)
+
+
+@portable
+def slices_sum_to_one(key: str, en: str, ko: str, dim_input: str, key_ko: str = "") -> Property:
+    """Every slice of the (first) output along the dimension input ``dim_input`` names sums to 1."""
+
+    def holds(case: Case, out: Any) -> dict[str, str] | None:
+        p = _first(out)
+        totals = p.double().sum(dim=case[dim_input])
+        tol = 1e-4 if p.dtype == torch.float32 else 1e-10
+        worst = (totals - 1).abs().max().item() if totals.numel() else 0.0
+        return None if worst <= tol else {"found": f"a slice sums to {1 + worst:.6g} (off by {worst:.3g})"}
+
+    return Property(key, en, ko, holds, key_ko)
+
+
+@portable
+def zero_weight_past_lengths(key: str, en: str, ko: str, lengths_input: str, output_index: int,
+                             key_ko: str = "") -> Property:
+    """Output ``output_index`` (weights over keys, last axis) is exactly 0 at keys past each row's length."""
+
+    def holds(case: Case, out: Any) -> dict[str, str] | None:
+        lengths = case.get(lengths_input)
+        if lengths is None:
+            return None
+        weights = out[output_index]
+        padded = torch.arange(weights.shape[-1]) >= lengths[:, None, None]
+        leaked = weights[padded.expand_as(weights)]
+        if bool((leaked == 0).all()):
+            return None
+        return {"found": f"a padded key got weight {leaked[leaked != 0][0].item():.4g}"}
+
+    return Property(key, en, ko, holds, key_ko)
