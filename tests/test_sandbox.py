@@ -232,3 +232,30 @@ def test_printed_fake_score_does_not_change_the_json(tmp_path: Path) -> None:
     assert done.code == 1
     result = json.loads(done.out)
     assert result["score"] < result["max_score"] == pytest.approx(5)
+
+
+def test_diagnosis_never_runs_student_code_in_the_grading_process(tmp_path: Path) -> None:
+    """Every call of the student's function, diagnosis included, happens in another process."""
+    import os
+    import subprocess
+    import sys
+
+    calls = tmp_path / "pids.txt"
+    student = tmp_path / "ex05_forget_gate.py"
+    student.write_text(textwrap.dedent(f"""
+        import os
+        import torch
+
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            with open({str(calls)!r}, "a") as log:  # the rlimits tier does not fence files
+                log.write(f"{{os.getpid()}}\\n")
+            return torch.sigmoid(torch.cat([x_t, h_prev], dim=-1) @ W_f.T + b_f)
+    """))
+    env = {**os.environ, "GRADER_SANDBOX": "rlimits", "LANG": "C.UTF-8"}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "exercise-05", "--file", str(student), "--json"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "[concat-order]" in out  # the diagnosis ran ...
+    pids = {int(line) for line in calls.read_text().split()}
+    assert pids and proc.pid not in pids  # ... and no student call ran in the grader
