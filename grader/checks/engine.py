@@ -56,6 +56,9 @@ and a class of wrong submissions must not each spend a minute shrinking."""
 DIAGNOSIS_CASES = 6
 """Failing inputs a diagnosis must explain: the shrunk one and the first few found."""
 
+SHARED_FAILURES = 3
+"""How many earlier submissions' smallest failing inputs a class run tries first, per check."""
+
 
 class _Found(Exception):
     def __init__(self, failure: Failure, case: Case) -> None:
@@ -124,6 +127,12 @@ class Replays:
     the start, meeting the same inputs again) to find and shrink the failure.
     The result is the one a plain run gives; drawing and hypothesis's own
     bookkeeping, about half of a passing check's time, are spent once.
+
+    Failures repeat across a class too (the same mistake, the same check), and
+    shrinking is most of a failing check's time. So the smallest failing inputs
+    of earlier submissions are tried first: when one fails this submission as
+    well, it is reported (and diagnosed) without a search of its own. That
+    input is small, though not always the smallest for this submission.
     """
 
     def __init__(self, only: bool = False) -> None:
@@ -132,6 +141,8 @@ class Replays:
         """Reference outputs by input (``Target.memo``): the same inputs, so the same outputs."""
         self.only = only
         """Meet the recorded inputs and nothing else (a student release grading from a bank)."""
+        self.shrunk: dict[tuple[int, str], list[Case]] = {}
+        """Per check, the smallest failing inputs of earlier submissions, newest first."""
 
     def preload(self, exercise: Exercise, check: Check, cases: list[Case]) -> None:
         self.cases[id(exercise), check.name] = cases
@@ -151,6 +162,9 @@ class Replays:
                 if failure is not None and self.only:  # no search: the recorded input is the example
                     return Status.FAILED, seen, explain(target, [case], failure, check.name)
                 if failure is not None:
+                    known = self._known_failure(check, target, key, case)
+                    if known is not None:
+                        return Status.FAILED, seen, known
                     break
             else:
                 return Status.PASSED, len(recorded), None
@@ -158,7 +172,22 @@ class Replays:
         status, seen, failure = _run(search, examples, shrink)
         if status is Status.PASSED:
             self.cases[key] = search.passed
+        elif search.best is not None and shrink:
+            self.shrunk[key] = [search.best.case, *self.shrunk.get(key, [])][:SHARED_FAILURES]
         return status, seen, failure
+
+    def _known_failure(self, check: Check, target: Target, key: tuple[int, str],
+                       first: Case) -> Failure | None:
+        """This submission's failure on an earlier submission's smallest failing input, explained."""
+        for small in self.shrunk.get(key, []):
+            try:
+                failure = check.verify(target, small)
+            except WorkerGone as gone:
+                return describe(target, small, gone_failure(gone), check.name)
+            if failure is not None and failure.kind not in UNCONDITIONAL:
+                cases = [small, first, *more_failing(check, target)]
+                return explain(target, cases, failure, check.name)
+        return None
 
 
 def run_check(check: Check, target: Target, examples: int,
