@@ -8,6 +8,7 @@ the caller renders each result. Ctrl-C ends the loop cleanly.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,6 +42,8 @@ def changes(course: Course, entries: list[ExerciseEntry], interval: float = 0.5,
 def watch(course: Course, entries: list[ExerciseEntry], on_change: Callable[[ExerciseEntry], None],
           interval: float = 0.5) -> None:
     """Call ``on_change`` for every save until Ctrl-C (which returns normally)."""
+    # Ctrl-C must stop an interactive loop even when the shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         for entry in changes(course, entries, interval, first=len(entries) == 1):
             on_change(entry)

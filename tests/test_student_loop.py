@@ -78,28 +78,30 @@ def test_hint_command_steps_through_the_levels(course: Path) -> None:
 def test_watch_regrades_on_save_and_ctrl_c_leaves_cleanly(course: Path) -> None:
     env = {**os.environ, "LANG": "C.UTF-8", "COLUMNS": "100"}
     command = [sys.executable, "-m", "grader", "watch", "08", "--interval", "0.2", "--lang", "en"]
-    proc = subprocess.Popen(command, cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
     lines: list[str] = []
+    # SIGINT ignored, as a shell leaves it for a background job: watch must still stop on Ctrl-C.
+    with subprocess.Popen(command, cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) as proc:
 
-    def wait_for(text: str, count: int, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        assert proc.stdout is not None
-        while sum(text in line for line in lines) < count:
-            assert time.monotonic() < deadline, "".join(lines)
-            lines.append(proc.stdout.readline())
+        def wait_for(text: str, count: int, timeout: float = 90) -> None:
+            deadline = time.monotonic() + timeout
+            assert proc.stdout is not None
+            while sum(text in line for line in lines) < count:
+                assert time.monotonic() < deadline, "".join(lines)
+                lines.append(proc.stdout.readline())
 
-    try:
-        wait_for("Score:", 1)
-        assert any("Score: 0 / 5" in line for line in lines)
-        _solve(course, "ex08_attention_scores.py")
-        wait_for("Score:", 2)
-        assert any("Score: 5 / 5" in line for line in lines)
-        wait_for("Watching", 2)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
+        try:
+            wait_for("Score:", 1)
+            assert any("Score: 0 / 5" in line for line in lines)
+            _solve(course, "ex08_attention_scores.py")
+            wait_for("Score:", 2)
+            assert any("Score: 5 / 5" in line for line in lines)
+            wait_for("Watching", 3)  # back to watching after the second grading
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     assert proc.returncode == 0 and "Stopped watching" in out and "Traceback" not in err
 
 
