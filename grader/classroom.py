@@ -92,9 +92,7 @@ def plan(course: Course, roster: Roster, book: Gradebook,
     for work in roster.students:
         jobs = []
         for exercise, path in sorted(work.files.items()):
-            submission = Submission(exercise, path, work.student)
-            problem = submission.problem()
-            source: bytes | Failure = submission.read() if problem is None else problem
+            source = Submission(exercise, path, work.student).source()
             key = GradeKey(work.student, exercise, file_digest(source), *versions)
             keys.append(key)
             if book.has(key):

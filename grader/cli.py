@@ -83,7 +83,7 @@ def check(exercise: str, file: Path | None, as_json: bool, verbose: bool, token:
     if file is None and token is None:
         from grader.status import remember
 
-        remember(course, entry, course.student_file(entry), result)  # for grade status
+        remember(course, entry, result)  # for grade status
     _show(result, as_json, verbose, _lang(lang))
     return ExitCode.PASSED if result.passed else ExitCode.CHECKS_FAILED
 
@@ -173,7 +173,7 @@ def watch(exercise: str | None, interval: float, lang: str | None, course_path: 
         if console.is_terminal:
             console.clear()
         result = grade_file(course, entry)
-        remember(course, entry, course.student_file(entry), result)
+        remember(course, entry, result)
         render_exercise(result, console, language)
         render_watching(entries, console, language)
 

@@ -206,9 +206,7 @@ def autograde(course: Course, submission: Path, results: Path, lang: str) -> dic
         raise UsageError(f"SUBMISSION: {submission} is not a folder")
     jobs = []
     for exercise, path in find_submitted(course, submission).items():
-        checked = Submission(exercise, path)
-        problem = checked.problem()
-        source = checked.read() if problem is None else problem
+        source = Submission(exercise, path).source()
         jobs.append(FileJob(GradeKey("submission", exercise, file_digest(source), "", ""), path.name, source))
     graded = []
     if jobs:

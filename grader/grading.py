@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.course import Course, ExerciseEntry
 from grader.errors import UsageError
+from grader.gradebook import file_digest
 from grader.results import CheckResult, ExerciseResult, Failure, Kind
 from grader.sandbox.runner import Hello, LocalRunner, SandboxRunner, WorkerGone
 
@@ -31,10 +32,8 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
     the reference always runs here, on the CPU, in float64.
     """
     submission = Submission(entry.id, path or course.student_file(entry), student)
-    problem = submission.problem()
-    source = submission.read() if problem is None else problem
-    return grade_source(course, entry, source, str(submission.path), student=student, on_check=on_check,
-                        replay=replay, device=device)
+    return grade_source(course, entry, submission.source(), str(submission.path), student=student,
+                        on_check=on_check, replay=replay, device=device)
 
 
 StartRunner = Callable[[bytes, ExerciseEntry, str], Any]
@@ -59,7 +58,7 @@ def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, 
     problem = source if isinstance(source, Failure) else None
     runner = None if isinstance(source, Failure) else start_runner(source, entry, device)
     try:
-        exercise = _spec(course, entry)  # loads while the student's process starts
+        exercise = load_exercise(course, entry)  # loads while the student's process starts
         from grader.checks.engine import gone_failure, grade_checks, not_run, replay_check
 
         if runner is not None:
@@ -78,7 +77,7 @@ def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, 
             runner.close()
     return ExerciseResult(exercise=entry.id, title=entry.title, file=shown,
                           checks=tuple(checks), seconds=round(time.monotonic() - start, 3),
-                          problem=problem, student=student, device=device)
+                          problem=problem, student=student, device=device, digest=file_digest(source))
 
 
 def resolve_device(choice: str) -> str:
@@ -102,15 +101,11 @@ def grade_reference(course: Course, entry: ExerciseEntry,
     from grader.checks.engine import grade_checks
 
     start = time.monotonic()
-    exercise = _spec(course, entry)
+    exercise = load_exercise(course, entry)
     runner = LocalRunner(functions or exercise.references())
     checks = grade_checks(exercise, runner, entry.points, shrink=shrink)
     return ExerciseResult(exercise=entry.id, title=entry.title, file="<reference>",
                           checks=tuple(checks), seconds=round(time.monotonic() - start, 3))
-
-
-def _spec(course: Course, entry: ExerciseEntry):  # type: ignore[no-untyped-def]
-    return load_exercise(course, entry)
 
 
 def load_exercise(course: Course, entry: ExerciseEntry):  # type: ignore[no-untyped-def]

@@ -120,6 +120,8 @@ class ExerciseResult:
     student: str = ""
     device: str = "cpu"
     """Where the student's functions got their inputs."""
+    digest: str = ""
+    """What identifies the graded file's content (``gradebook.file_digest``)."""
 
     @property
     def score(self) -> float:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from grader.course import Course, ExerciseEntry
 from grader.gradebook import Gradebook, GradeKey, course_version, file_digest, grader_version
-from grader.results import ExerciseResult, Failure, Kind
+from grader.results import ExerciseResult, Kind
 from grader.submission import Submission
 
 FOLDER = ".grade"
@@ -32,8 +31,8 @@ class ExerciseState:
     max_score: float
 
 
-def _key(course: Course, entry: ExerciseEntry, source: bytes | Failure) -> GradeKey:
-    return GradeKey(ME, entry.id, file_digest(source), grader_version(), course_version(course))
+def _key(course: Course, entry: ExerciseEntry, digest: str) -> GradeKey:
+    return GradeKey(ME, entry.id, digest, grader_version(), course_version(course))
 
 
 def _book(course: Course) -> Gradebook | None:
@@ -43,15 +42,12 @@ def _book(course: Course) -> Gradebook | None:
         return None
 
 
-def remember(course: Course, entry: ExerciseEntry, path: Path, result: ExerciseResult) -> None:
-    """Record a result of the student's own file (best effort: never fails a grading run)."""
-    submission = Submission(entry.id, path)
-    if submission.problem() is not None:
-        return
+def remember(course: Course, entry: ExerciseEntry, result: ExerciseResult) -> None:
+    """Record a result of the student's own file, keyed by the content that was graded (best effort)."""
     book = _book(course)
     if book is not None:
         with book:
-            book.record(_key(course, entry, submission.read()), result)
+            book.record(_key(course, entry, result.digest), result)
 
 
 def state_of(result: ExerciseResult) -> str:
@@ -74,10 +70,8 @@ def course_status(course: Course) -> list[ExerciseState]:
     stale: list[FileJob] = []
     for entry in course.exercises:
         path = course.student_file(entry)
-        submission = Submission(entry.id, path)
-        problem = submission.problem()
-        source = submission.read() if problem is None else problem
-        key = _key(course, entry, source)
+        source = Submission(entry.id, path).source()
+        key = _key(course, entry, file_digest(source))
         cached = book.result(key) if book is not None else None
         if cached is not None:
             known[entry.id] = cached

@@ -22,8 +22,8 @@ class Submission:
     path: Path
     student: str = ""
 
-    def problem(self) -> Failure | None:
-        """Why this file cannot be graded, or None when it can."""
+    def source(self) -> bytes | Failure:
+        """The file's bytes, read once, or why it cannot be graded."""
         try:
             info = os.lstat(self.path)
         except FileNotFoundError:
@@ -36,10 +36,9 @@ class Submission:
             return Failure(Kind.UNSAFE_FILE, {"file": str(self.path),
                                               "reason": f"larger than {MAX_BYTES >> 10} KiB"})
         try:
-            self.read()
+            return self.read()
         except OSError as exc:
             return Failure(Kind.UNSAFE_FILE, {"file": str(self.path), "reason": exc.strerror or str(exc)})
-        return None
 
     def read(self) -> bytes:
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)

@@ -132,3 +132,20 @@ def test_new_refuses_bad_input_in_one_line(course: Path, args: list[str], messag
     run = grade(*args, cwd=course)
     assert run.code == 2 and message in run.err and run.err.count("\n") == 1
     assert (course / "course.yaml").read_text() == before
+
+
+def test_a_result_is_remembered_for_the_content_that_was_graded(course: Path) -> None:
+    """Saving again while a file is graded must not pin the old result on the new content."""
+    from grader.grading import grade_file
+    from grader.status import course_status, remember
+
+    loaded = load_course(course)
+    entry = loaded.resolve("01")
+    _solve(course, entry.file)
+    result = grade_file(loaded, entry)
+    assert result.passed
+    stub = (ROOT / "exercises" / entry.file).read_text()
+    (course / "exercises" / entry.file).write_text(stub)  # saved again while it was being graded
+    remember(loaded, entry, result)
+    states = {s.entry.id: s.state for s in course_status(loaded)}
+    assert states["exercise-01"] == "not-started"
