@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from grader.checks import properties
 from grader.checks.engine import Replays, record
-from grader.checks.properties import Check, Holds, Target, standard_checks
+from grader.checks.properties import Check, Holds, Memo, Target, standard_checks
 from grader.checks.relations import rebuild, recipe_data
 from grader.errors import CourseConfigError
 from grader.exercise import Exercise, Function, Hint
@@ -33,7 +33,7 @@ from grader.sandbox import protocol
 from grader.sandbox.runner import LocalRunner
 from grader.sandbox.worker import tensors_in
 
-FORMAT = "seqgrade-bank/1"
+FORMAT = "seqgrade-bank/2"  # 2: float64 reference outputs under "out64"
 CHECK_CLASSES = {cls.__name__: cls for cls in (
     properties.MatchesReference, properties.KeepsInputs, properties.GradientsMatch,
     properties.RaisesValueError, properties.NoForbiddenCalls, properties.Holds, properties.Relates)}
@@ -43,7 +43,7 @@ built by the portable helpers of ``checks.relations``)."""
 
 def build(exercise: Exercise, seed: int) -> bytes:
     """Record ``exercise``'s checks on its reference (inputs from ``seed``) as one frame."""
-    memo: dict[str, Any] = {}
+    memo = Memo()
     runner = LocalRunner(exercise.references())
     buffers: list[bytes] = []
     checks = []
@@ -67,7 +67,7 @@ def build(exercise: Exercise, seed: int) -> bytes:
                                                       for p in f.parameters],
                        "tolerance_scale": f.tolerance_scale, "differentiable": f.differentiable}
                       for f in exercise.functions],
-        "memo": {key: protocol.encode(value, buffers) for key, value in memo.items()},
+        "memo": {key: protocol.encode(value, buffers) for key, value in memo.values.items()},
     }
     return protocol.pack(header, buffers)
 
@@ -111,7 +111,7 @@ def load(path: Path, exercise_id: str) -> Exercise:
     except (OSError, KeyError, TypeError, ValueError, protocol.ProtocolError) as exc:
         raise CourseConfigError(f"{exercise_id}: cannot read the bank ({exc})", where=str(path)) from None
     replays = Replays(only=True)
-    replays.memo.update(memo)
+    replays.memo = Memo(memo)
     hints = [Hint(str(en), str(ko)) for en, ko in header.get("hints", [])]
     exercise = Exercise(id=exercise_id, functions=functions, forbidden=tuple(header["forbidden"]),
                         examples=int(header["examples"]), hints=hints, bank=Bank(tuple(checks), replays))

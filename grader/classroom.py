@@ -11,6 +11,7 @@ rerun grades only what is missing.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import time
@@ -31,6 +32,7 @@ from grader.submission import Submission
 
 if TYPE_CHECKING:
     from grader.checks.engine import Replays
+    from grader.sandbox.runner import SharedZygote
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,23 @@ def _course(course_file: str) -> Course:
     return _COURSES[course_file]
 
 
+@functools.cache
+def _zygote(course_file: str) -> SharedZygote | None:
+    """This grading process's zygote, shared by its students where each child fences itself in.
+
+    Torch is then imported once per grading process, not once per student. Where
+    children cannot fence themselves (no Landlock), each student gets a zygote of its own.
+    """
+    from grader.sandbox import confine
+    from grader.sandbox.runner import SharedZygote, zygote_limits
+
+    if not confine.fences_children(confine.probe()):
+        return None
+    shared = SharedZygote(zygote_limits(_course(course_file).exercises))
+    atexit.register(shared.close)
+    return shared
+
+
 def grade_student(task: StudentTask) -> list[tuple[GradeKey, dict[str, Any]]]:
     """Grade one student's files; each runs in a confined process of its own."""
     from grader.grading import grade_source
@@ -141,7 +160,7 @@ def grade_student(task: StudentTask) -> list[tuple[GradeKey, dict[str, Any]]]:
     pairs = zip(entries, task.jobs, strict=True)
     files = {e.file: job.source for e, job in pairs if isinstance(job.source, bytes)}
     graded = []
-    with StudentSandbox(files, entries) as sandbox:  # torch imported once for this student's files
+    with StudentSandbox(files, entries, shared=_zygote(task.course_file)) as sandbox:
         for entry, job in zip(entries, task.jobs, strict=True):
             result = grade_source(course, entry, job.source, job.shown, student=task.student,
                                   start_runner=sandbox.runner, replays=_replays())

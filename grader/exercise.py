@@ -9,6 +9,7 @@ so adding an exercise needs no change to ``grader/``.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import sys
@@ -88,6 +89,11 @@ class Mistake:
     ko: str
 
 
+@functools.cache
+def _parameters(function: Callable[..., Any]) -> tuple[inspect.Parameter, ...]:
+    return tuple(inspect.signature(function).parameters.values())
+
+
 @dataclass(frozen=True, slots=True)
 class Function:
     """One student function: its reference, inputs and rules."""
@@ -112,7 +118,7 @@ class Function:
 
     @property
     def parameters(self) -> list[inspect.Parameter]:
-        return list(inspect.signature(self.reference).parameters.values())
+        return list(_parameters(self.reference))
 
     def split(self, case: Case) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Positional arguments for parameters without a default, keywords for the rest."""

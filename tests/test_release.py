@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.bank import FORMAT
 from grader.checks.engine import Replays, grade_checks
 from grader.checks.properties import digest
 from grader.course import load_course
@@ -50,10 +51,10 @@ def test_no_reference_or_mistake_code_is_in_the_release(release: Path) -> None:
 
 
 def test_banks_are_data_frames_read_without_pickle(release: Path) -> None:
-    for bank in (release / "bank").iterdir():
-        header, buffers = protocol.unpack(bank.read_bytes())
-        assert header["format"] == "seqgrade-bank/1" and header["checks"]
-        assert not bank.read_bytes().startswith(b"\x80")  # not a pickle stream
+    for bank_file in (release / "bank").iterdir():
+        header, buffers = protocol.unpack(bank_file.read_bytes())
+        assert header["format"] == FORMAT and header["checks"]
+        assert not bank_file.read_bytes().startswith(b"\x80")  # not a pickle stream
     assert "pickle" not in (ROOT / "grader" / "bank.py").read_text().replace("without pickle", "")
 
 

@@ -38,23 +38,31 @@ def behaviour(target: Target, case: Case, kind: Kind) -> Behaviour:
 def reproduces(mistake: Mistake, target: Target, case: Case, seen: Behaviour) -> bool:
     """Whether ``mistake`` does on ``case`` what the student's function did."""
     what, obtained = seen
+    native, wide = target.remembered(f"mistake:{mistake.id}", case,
+                                     lambda c: mistake_outputs(mistake, target, c), by_value=False)
+    if isinstance(native, Exception):
+        if what == "no-value-error":
+            return not isinstance(native, ValueError)
+        return what == "raised" and type(native).__name__ == obtained
+    if what == "no-value-error":
+        return True
+    if what != "value" or contract_failure(obtained, native) is not None or isinstance(wide, Exception):
+        return False
+    return value_failure(obtained, wide, problem_size(case), target.function.tolerance_scale) is None
+
+
+def mistake_outputs(mistake: Mistake, target: Target, case: Case) -> tuple[Any, Any]:
+    """What ``mistake`` returns (or raises) on ``case`` and on its float64 copy (None if not needed)."""
     args, kwargs = target.function.split(copy.deepcopy(case))
     try:
         native = mistake.impl(*args, **kwargs)
     except Exception as exc:
-        if what == "no-value-error":
-            return not isinstance(exc, ValueError)
-        return what == "raised" and type(exc).__name__ == obtained
-    if what == "no-value-error":
-        return True
-    if what != "value" or contract_failure(obtained, native) is not None:
-        return False
+        return exc.with_traceback(None), None
     try:
         args, kwargs = target.function.split(upcast(case))
-        wide = mistake.impl(*args, **kwargs)
-    except Exception:
-        return False
-    return value_failure(obtained, wide, problem_size(case), target.function.tolerance_scale) is None
+        return native, mistake.impl(*args, **kwargs)
+    except Exception as exc:
+        return native, exc.with_traceback(None)
 
 
 def diagnose(target: Target, cases: list[Case], failure: Failure) -> str | None:

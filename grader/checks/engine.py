@@ -18,7 +18,7 @@ from hypothesis.errors import Flaky
 
 from grader.checks import replay
 from grader.checks.diagnose import diagnose
-from grader.checks.properties import Check, Target, standard_checks
+from grader.checks.properties import Check, Memo, Target, standard_checks
 from grader.checks.snippets import call_source, literal
 from grader.errors import UsageError
 from grader.exercise import Case, Exercise
@@ -137,12 +137,14 @@ class Replays:
 
     def __init__(self, only: bool = False) -> None:
         self.cases: dict[tuple[int, str], list[Case]] = {}
-        self.memo: dict[Any, Any] = {}
+        self.memo = Memo()
         """Reference outputs by input (``Target.memo``): the same inputs, so the same outputs."""
         self.only = only
         """Meet the recorded inputs and nothing else (a student release grading from a bank)."""
         self.shrunk: dict[tuple[int, str], list[Case]] = {}
         """Per check, the smallest failing inputs of earlier submissions, newest first."""
+        self.drawn: dict[tuple[int, str], list[Case]] = {}
+        """Per check, the inputs drawn afresh for a diagnosis (the same ones every time)."""
 
     def preload(self, exercise: Exercise, check: Check, cases: list[Case]) -> None:
         self.cases[id(exercise), check.name] = cases
@@ -169,7 +171,7 @@ class Replays:
             else:
                 return Status.PASSED, len(recorded), None
         search = _Search(check, target)
-        status, seen, failure = _run(search, examples, shrink)
+        status, seen, failure = _run(search, examples, shrink, fresh=lambda: self._fresh(key, check))
         if status is Status.PASSED:
             self.cases[key] = search.passed
         elif search.best is not None and shrink:
@@ -185,9 +187,14 @@ class Replays:
             except WorkerGone as gone:
                 return describe(target, small, gone_failure(gone), check.name)
             if failure is not None and failure.kind not in UNCONDITIONAL:
-                cases = [small, first, *more_failing(check, target)]
+                cases = [small, first, *more_failing(check, target, self._fresh(key, check))]
                 return explain(target, cases, failure, check.name)
         return None
+
+    def _fresh(self, key: tuple[int, str], check: Check) -> list[Case]:
+        if key not in self.drawn:
+            self.drawn[key] = fresh_inputs(check)
+        return self.drawn[key]
 
 
 def run_check(check: Check, target: Target, examples: int,
@@ -205,8 +212,9 @@ def record(check: Check, target: Target, examples: int, seed: int) -> list[Case]
     return search.passed
 
 
-def _run(search: _Search, examples: int, shrink: bool,
-         seed: int | None = None) -> tuple[Status, int, Failure | None]:
+def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
+         fresh: Callable[[], list[Case]] | None = None) -> tuple[Status, int, Failure | None]:
+    """Run hypothesis with ``search`` as the test; ``fresh`` gives the inputs drawn for a diagnosis."""
     check, target = search.check, search.target
 
     def test(case: Case) -> None:
@@ -221,7 +229,8 @@ def _run(search: _Search, examples: int, shrink: bool,
     except (_Found, _Stop) as found:
         if found.case is None:
             return Status.FAILED, search.seen, found.failure
-        cases = [found.case, *search.failing, *more_failing(check, target)]
+        drawn = fresh() if fresh is not None else fresh_inputs(check)
+        cases = [found.case, *search.failing, *more_failing(check, target, drawn)]
         return Status.FAILED, search.seen, explain(target, cases, found.failure, check.name)
     except WorkerGone as gone:
         failure = gone_failure(gone)
@@ -235,16 +244,26 @@ def _run(search: _Search, examples: int, shrink: bool,
     return Status.PASSED, search.seen, None
 
 
-def more_failing(check: Check, target: Target, examples: int = 12) -> list[Case]:
-    """A few more failing inputs, freshly generated (no shrinking): varied sizes for the diagnosis."""
-    found: list[Case] = []
+def fresh_inputs(check: Check, examples: int = 12) -> list[Case]:
+    """Inputs of varied sizes, generated without shrinking; derandomized, so the same every time."""
+    drawn: list[Case] = []
 
     def collect(case: Case) -> None:
-        if len(found) < DIAGNOSIS_CASES and check.verify(target, case) is not None:
-            found.append(case)
+        drawn.append(case)
 
+    settings(SETTINGS, max_examples=examples, phases=(Phase.generate,))(given(check.strategy)(collect))()
+    return drawn
+
+
+def more_failing(check: Check, target: Target, drawn: list[Case]) -> list[Case]:
+    """The first few of ``drawn`` that fail too: more inputs for the diagnosis to tell mistakes apart."""
+    found: list[Case] = []
     try:
-        settings(SETTINGS, max_examples=examples, phases=(Phase.generate,))(given(check.strategy)(collect))()
+        for case in drawn:
+            if len(found) == DIAGNOSIS_CASES:
+                break
+            if check.verify(target, case) is not None:
+                found.append(case)
     except WorkerGone:
         pass
     return found

@@ -28,6 +28,41 @@ from grader.sandbox.runner import Call, Reply, StudentError
 from grader.sandbox.worker import tensors_in, vjp_objective
 
 
+class Memo:
+    """Trusted values computed from inputs (reference outputs, gradients), kept by input.
+
+    A class run meets the same recorded inputs for every student (``Replays``):
+    an input met again as the same object is found by identity, at no cost;
+    any other input by a digest of its values (which a release's bank stores).
+    """
+
+    def __init__(self, values: dict[str, Any] | None = None) -> None:
+        self.values: dict[str, Any] = dict(values or {})
+        self.same: dict[tuple[str, int], tuple[Case, Any]] = {}
+        """By (key, id(case)); the case is kept so that its id is not reused while it is here."""
+
+    def get(self, key: str, case: Case, compute: Callable[[Case], Any], by_value: bool = True) -> Any:
+        """``compute(case)``, computed once per input; ``by_value=False``: once per input object."""
+        hit = self.same.get((key, id(case)))
+        if hit is not None and hit[0] is case:
+            return hit[1]
+        if len(self.values) >= MEMO_SIZE or len(self.same) >= MEMO_SIZE:
+            self.values.clear()
+            self.same.clear()
+        if by_value:
+            named = f"{key}:{digest(case)}"
+            if named not in self.values:
+                self.values[named] = compute(case)
+            value = self.values[named]
+        else:
+            value = compute(case)
+        self.same[key, id(case)] = (case, value)
+        return value
+
+
+MEMO_SIZE = 20_000
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """What a check talks to: one function of one exercise, behind a runner."""
@@ -35,7 +70,7 @@ class Target:
     exercise: Exercise
     function: Function
     runner: Any  # SandboxRunner | LocalRunner: .call(Call) -> Reply
-    memo: dict[Any, Any] | None = None
+    memo: Memo | None = None
     """Reference outputs by input, kept across submissions in a class run (see ``Replays``)."""
 
     def call(self, case: Case, **flags: Any) -> Reply:
@@ -48,23 +83,22 @@ class Target:
         """The reference's output on ``case`` (never modified by its callers, so it can be shared)."""
         return self.remembered("out", case, self._reference)
 
-    def remembered(self, tag: str, case: Case, compute: Callable[[Case], Any]) -> Any:
-        """``compute(case)``, kept in ``memo`` (when there is one) under the input's digest."""
+    def reference64(self, case: Case) -> Any:
+        """The reference's output on ``case`` with every float input in float64."""
+        return self.remembered("out64", case, lambda c: self._call_reference(upcast(c)))
+
+    def remembered(self, tag: str, case: Case, compute: Callable[[Case], Any], by_value: bool = True) -> Any:
+        """``compute(case)``, kept in ``memo`` (when there is one; see ``Memo.get``)."""
         if self.memo is None:
             return compute(case)
-        key = f"{tag}:{self.function.name}:{digest(case)}"
-        if key not in self.memo:
-            if len(self.memo) >= MEMO_SIZE:
-                self.memo.clear()
-            self.memo[key] = compute(case)
-        return self.memo[key]
+        return self.memo.get(f"{tag}:{self.function.name}", case, compute, by_value)
 
     def _reference(self, case: Case) -> Any:
-        args, kwargs = self.function.split(copy.deepcopy(case))
+        return self._call_reference(copy.deepcopy(case))
+
+    def _call_reference(self, private: Case) -> Any:
+        args, kwargs = self.function.split(private)
         return self.function.reference(*args, **kwargs)
-
-
-MEMO_SIZE = 20_000
 
 
 def digest(case: Case) -> str:
@@ -212,7 +246,7 @@ class MatchesReference(Check):
         result, failure = obtain(target, case)
         if failure is not None:
             return failure
-        expected = target.reference(upcast(case))
+        expected = target.reference64(case)
         return value_failure(result, expected, problem_size(case), target.function.tolerance_scale)
 
 
@@ -251,9 +285,9 @@ class GradientsMatch(Check):
     """d(output · g)/d(input) for a fixed random g agrees with the reference's."""
 
     def verify(self, target: Target, case: Case) -> Failure | None:
-        marked = map_tensors(case, lambda t: t.detach().clone().requires_grad_(t.is_floating_point()))
-        cotangents, expected_grads = target.remembered("grad", marked,
-                                                       lambda c: _reference_gradients(target, c))
+        marked = _marked(case)
+        cotangents, expected_grads = target.remembered("grad", case,
+                                                       lambda c: _reference_gradients(target, _marked(c)))
         if expected_grads is None:
             return None
         reply = target.call(marked, cotangents=[c.float().double() for c in cotangents])
@@ -273,6 +307,12 @@ class GradientsMatch(Check):
             if found is not None:
                 return Failure(Kind.WRONG_GRADIENT, {"argument": name}, mismatch=found.mismatch)
         return None
+
+
+def _marked(case: Case) -> Case:
+    """A copy of ``case`` whose float tensors require grad."""
+    marked: Case = map_tensors(case, lambda t: t.detach().clone().requires_grad_(t.is_floating_point()))
+    return marked
 
 
 def _leaves(case: Case) -> list[torch.Tensor]:
@@ -342,7 +382,9 @@ class Relates(Check):
         result, failure = obtain(target, case)
         if failure is not None:
             return failure
-        other = self.relation.transform(copy.deepcopy(case))
+        relation = self.relation
+        other = target.remembered(f"related:{relation.key}", case,
+                                  lambda c: relation.transform(copy.deepcopy(c)), by_value=False)
         if other is None:
             return None
         other_result, failure = obtain(target, other)

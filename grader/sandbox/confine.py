@@ -102,14 +102,35 @@ def landlock_paths(scratch: Path, gpu: bool = False) -> dict[str, list[str]]:
 
     With ``gpu``, the NVIDIA device files may be opened for writing (the driver's ioctls need it).
     """
+    fence = _fence(HERE, gpu)
+    return {"read": fence["read"], "write": [str(scratch), *fence["write"]]}
+
+
+def _fence(worker_files: Path, gpu: bool) -> dict[str, list[str]]:
     read = ["/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
             # /proc/self is opened by the worker itself: its own entries, not the grader's environ.
             "/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/sys/devices/system/cpu",
             "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random",
-            str(HERE), *(str(root) for root in python_roots())]
+            str(worker_files), *(str(root) for root in python_roots())]
     gpu_paths = gpu_files() if gpu else []
     read += [p for p in gpu_paths if not p.startswith("/dev/")]
-    return {"read": read, "write": [str(scratch), *(p for p in gpu_paths if p.startswith("/dev/"))]}
+    return {"read": read, "write": [p for p in gpu_paths if p.startswith("/dev/")]}
+
+
+def child_fence(tier: Tier, gpu: bool = False) -> dict[str, list[str]] | None:
+    """What a zygote's child may read and write (its own folder is added to the writable); None: no Landlock.
+
+    Under bubblewrap too: the zygote's folders and /tmp are shared by its children over time,
+    so each child may write its own folder only.
+    """
+    if not fences_children(tier):
+        return None
+    return _fence(INSIDE if tier.bwrap is not None else HERE, gpu)
+
+
+def fences_children(tier: Tier) -> bool:
+    """Whether a zygote's children fence themselves into their own folders (so students may share one)."""
+    return tier.name in ("bubblewrap", "landlock") and _landlock_abi() >= 1
 
 
 def _seccomp_works() -> bool:

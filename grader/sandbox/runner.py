@@ -1,11 +1,12 @@
 """The trusted parent of the student's process: start, limit, talk, kill.
 
 Trusted side. ``StudentProcess`` is one fresh interpreter running ``worker.py``
-on one student file; ``SandboxRunner`` hands calls to it, restarts it (a few
-times, within the exercise's time budget) after a crash or a time-out, and
-turns every way it can fail into ``WorkerGone`` with a reason, never a crash
-of the grader. ``LocalRunner`` evaluates trusted Python functions (references,
-known mistakes) through the same wire format, for ``grade validate``.
+on one student file; a ``Zygote`` is one that has imported torch and forks a
+``ZygoteChild`` per file (class runs). ``SandboxRunner`` hands calls to either,
+restarts it (a few times, within the exercise's time budget) after a crash or
+a time-out, and turns every way it can fail into ``WorkerGone`` with a reason,
+never a crash of the grader. ``LocalRunner`` evaluates trusted Python functions
+(references, known mistakes) through the same wire format, for ``grade validate``.
 
 This module imports torch only when the first message is encoded, so that the
 student's process (which imports torch too) starts while the grader loads.
@@ -13,10 +14,12 @@ student's process (which imports torch too) starts while the grader loads.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -150,92 +153,52 @@ class _CappedReader(threading.Thread):
         self.kept, self.total, self.tripped, self.limit = bytearray(), 0, False, limit
 
 
-class StudentProcess:
-    """One fresh interpreter that has imported one student file, or a zygote that forks one per exercise.
+class _Conversation:
+    """Calls and replies over one pair of pipes, the other side's output drained and capped.
 
-    With ``module`` it imports ``files``' one file as that module. Without, it is a
-    zygote: it imports torch and waits; ``fork`` starts a child on one of ``files``,
-    which then answers calls exactly as a plain worker does.
+    The common part of a ``StudentProcess`` and a ``ZygoteChild``; each says how
+    to kill the other side and how it ended.
     """
 
-    def __init__(self, files: Mapping[str, bytes], limits: Limits, device: str = "cpu",
-                 module: str | None = None) -> None:
-        self.limits = limits
-        self.device = device
-        self.tier = confine.probe()
-        self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
-        for name, source in files.items():
-            (self.scratch / name).write_bytes(source)
-        self.files = list(files)
-        self.module = module
-        self.zygote = module is None
-        self.child = False
-        """A zygote's child is running (forked and not yet reaped)."""
+    def __init__(self, to_child: Any, from_child: int, outputs: Sequence[Any], limits: Limits,
+                 device: str) -> None:
+        self.to_child, self.from_child = to_child, from_child
+        self.limits, self.device = limits, device
         self.started = time.monotonic()
-        self.proc, self.to_child, self.from_child = self._spawn()
-        limit = limits.output_kb << 10
-        self.readers = [_CappedReader(s, limit, self.kill) for s in (self.proc.stdout, self.proc.stderr)]
+        self.readers = [_CappedReader(s, limits.output_kb << 10, self.kill) for s in outputs]
         for reader in self.readers:
             reader.start()
         self.hello: Hello | None = None
         self.next_id = 0
         self.closed = False
 
-    def _spawn(self) -> tuple[subprocess.Popen[bytes], Any, int]:
-        call_r, call_w = os.pipe()
-        reply_r, reply_w = os.pipe()
-        rlimits = {
-            "RLIMIT_AS": self.limits.memory_mb << 20,
-            "RLIMIT_CPU": int(self.limits.exercise_seconds) + 1,
-            "RLIMIT_FSIZE": 16 << 20,
-            "RLIMIT_CORE": 0,
-            "RLIMIT_NOFILE": 256,
-        }
-        gpu = self.device != "cpu"
-        fence = confine.landlock_paths(self.scratch, gpu) if self.tier.landlock else None
-        config = {"rlimits": rlimits, "seccomp": self.tier.seccomp, "device": self.device,
-                  "zygote": self.zygote, "landlock": fence}
-        args = [str(call_r), str(reply_w), self.module or "", json.dumps(config)]
-        argv = confine.worker_command(self.tier, self.scratch, self.files, args, gpu, self.zygote)
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
-               "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "OPENBLAS_NUM_THREADS": "1"}
-        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # see env notes: keep BLAS correct
-            if key in os.environ:
-                env[key] = os.environ[key]
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, pass_fds=(call_r, reply_w), cwd=self.scratch,
-                                env=env, start_new_session=True)
-        os.close(call_r)
-        os.close(reply_w)
-        return proc, os.fdopen(call_w, "wb"), reply_r
+    def kill(self) -> None:
+        raise NotImplementedError
+
+    def ended(self) -> int | None:
+        """Wait for the other side's end; its exit status (None when unknown)."""
+        raise NotImplementedError
 
     def output(self) -> str:
         return "".join(reader.text() for reader in self.readers)
 
     def gone(self, reason: str, detail: str = "") -> WorkerGone:
-        self.child = False
-        self.kill()
-        self.proc.wait()
+        if reason != "crashed":  # a crash has ended by itself and can say how
+            self.kill()
+        code = self.ended()
         for reader in self.readers:
             reader.join(timeout=1)
         if any(reader.tripped for reader in self.readers):
             reason, detail = "output-limit", f"printed more than {self.limits.output_kb} KiB"
         elif reason == "crashed":
-            detail = _exit_detail(self.proc.returncode)
+            detail = _exit_detail(code)
         return WorkerGone(reason, detail, self.output())
 
     def receive(self, deadline: float) -> tuple[dict[str, Any], list[bytes]]:
         from grader.sandbox import protocol
 
         try:
-            header, buffers = protocol.read_frame(self.from_child, deadline)
-            if self.zygote and header.get("op") == "exited":  # the child died; the zygote lives on
-                self.child = False
-                code = header.get("status")
-                detail = _exit_detail(code if isinstance(code, int) else None)
-                raise WorkerGone("crashed", detail, self.output())
-            return header, buffers
+            return protocol.read_frame(self.from_child, deadline)
         except protocol.Timeout:
             raise self.gone("timeout") from None
         except (EOFError, OSError):
@@ -248,18 +211,8 @@ class StudentProcess:
             header, _ = self.receive(min(deadline, self.started + START_SECONDS))
             if header.get("op") != "hello":
                 raise self.gone("malformed", "no greeting")
-            names = header.get("callables") or []
-            self.hello = Hello(ok=header.get("ok") is True,
-                               callables=tuple(clean(n, 100) for n in names if isinstance(n, str)),
-                               error=_error(header["error"]) if "error" in header else None,
-                               device=self._device_named(header.get("device")))
+            self.hello = _hello(header, self.device)
         return self.hello
-
-    def _device_named(self, said: Any) -> str:
-        # Only a refinement of what was asked ("cuda" -> "cuda:0") is believed.
-        if isinstance(said, str) and said.split(":")[0] == self.device.split(":")[0] and len(said) < 20:
-            return said
-        return self.device
 
     def call(self, call: Call, deadline: float) -> Reply:
         from grader.sandbox import protocol
@@ -279,46 +232,72 @@ class StudentProcess:
         except protocol.ProtocolError as exc:
             raise self.gone("malformed", str(exc)) from None
 
-    def fork(self, name: str, module: str, limits: Limits) -> None:
-        """Start a zygote's child on ``name`` (one of its files), imported as ``module``."""
-        from grader.sandbox import protocol
-
-        assert self.zygote and not self.child and name in self.files
-        self.hello, self.child, self.started = None, True, time.monotonic()
+    def _close_pipes(self) -> None:
         for reader in self.readers:
-            reader.restart(limits.output_kb << 10)
-        rlimits = {"RLIMIT_CPU": int(limits.exercise_seconds) + 1, "RLIMIT_AS": limits.memory_mb << 20}
-        try:
-            self.to_child.write(protocol.pack({"op": "fork", "file": name, "module": module,
-                                               "rlimits": rlimits}, []))
-            self.to_child.flush()
-        except (BrokenPipeError, OSError):
-            raise self.gone("crashed") from None
+            reader.join(timeout=1)
+        for stream in (self.to_child, *(reader.stream for reader in self.readers)):
+            with contextlib.suppress(OSError):
+                stream.close()
+        os.close(self.from_child)
 
-    def end_child(self) -> None:
-        """Stop a zygote's child between calls and wait until it is reaped; kill the zygote if it is not."""
-        from grader.sandbox import protocol
 
-        if not self.child or self.closed:
-            return
-        self.child = False
-        deadline = time.monotonic() + 5
-        try:
-            self.to_child.write(protocol.pack({"op": "end"}, []))
-            self.to_child.flush()
-            while protocol.read_frame(self.from_child, deadline)[0].get("op") != "exited":
-                pass
-        except (protocol.Timeout, protocol.ProtocolError, EOFError, OSError):
-            self.kill()  # a child that will not end (or a garbled pipe): the zygote goes too
+def _hello(header: dict[str, Any], device: str) -> Hello:
+    names = header.get("callables") or []
+    callables = tuple(clean(n, 100) for n in names if isinstance(n, str))
+    return Hello(ok=header.get("ok") is True, callables=callables,
+                 error=_error(header["error"]) if "error" in header else None,
+                 device=_device_named(header.get("device"), device))
 
-    def alive(self) -> bool:
-        return not self.closed and self.proc.poll() is None
+
+def _device_named(said: Any, asked: str) -> str:
+    # Only a refinement of what was asked ("cuda" -> "cuda:0") is believed.
+    if isinstance(said, str) and said.split(":")[0] == asked.split(":")[0] and len(said) < 20:
+        return said
+    return asked
+
+
+def _environment(home: str) -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # see env notes: keep BLAS correct
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+def _rlimits(limits: Limits) -> dict[str, int]:
+    return {"RLIMIT_AS": limits.memory_mb << 20, "RLIMIT_CPU": int(limits.exercise_seconds) + 1,
+            "RLIMIT_FSIZE": 16 << 20, "RLIMIT_CORE": 0, "RLIMIT_NOFILE": 256}
+
+
+class StudentProcess(_Conversation):
+    """One fresh interpreter that imports one student file as ``module`` and answers calls."""
+
+    def __init__(self, name: str, source: bytes, module: str, limits: Limits, device: str = "cpu") -> None:
+        self.tier = confine.probe()
+        self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+        (self.scratch / name).write_bytes(source)
+        call_r, call_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        gpu = device != "cpu"
+        fence = confine.landlock_paths(self.scratch, gpu) if self.tier.landlock else None
+        config = {"rlimits": _rlimits(limits), "seccomp": self.tier.seccomp, "device": device,
+                  "landlock": fence}
+        args = [str(call_r), str(reply_w), module, json.dumps(config)]
+        argv = confine.worker_command(self.tier, self.scratch, [name], args, gpu)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, pass_fds=(call_r, reply_w), cwd=self.scratch,
+                                     env=_environment(str(self.scratch)), start_new_session=True)
+        os.close(call_r)
+        os.close(reply_w)
+        outputs = (self.proc.stdout, self.proc.stderr)
+        super().__init__(os.fdopen(call_w, "wb"), reply_r, outputs, limits, device)
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        _kill_group(self.proc)
+
+    def ended(self) -> int | None:
+        return self.proc.wait()
 
     def close(self) -> None:
         if self.closed:
@@ -326,16 +305,163 @@ class StudentProcess:
         self.closed = True
         self.kill()
         self.proc.wait()
-        for reader in self.readers:
-            reader.join(timeout=1)
-        for stream in (self.to_child, self.proc.stdout, self.proc.stderr):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
-        os.close(self.from_child)
+        self._close_pipes()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class Zygote:
+    """A confined interpreter that has imported torch and forks one child per exercise file.
+
+    It never loads student code itself. Each child gets its own pipes and a fresh
+    folder with its one file, fences itself in (Landlock where the kernel has it,
+    seccomp) and is reaped before the next is forked, so children of different
+    students can share one zygote where ``confine.fences_children()`` holds.
+    Any child that must be killed (a time-out, an output flood, a garbled reply)
+    takes the zygote with it; ``alive()`` then says to start another.
+    """
+
+    def __init__(self, limits: Limits, device: str = "cpu") -> None:
+        self.limits, self.device = limits, device
+        self.tier = confine.probe()
+        self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+        self.control, theirs = socket.socketpair()
+        gpu = device != "cpu"
+        config = {"rlimits": _rlimits(limits), "seccomp": self.tier.seccomp, "device": device,
+                  "zygote": True, "landlock": confine.child_fence(self.tier, gpu)}
+        fd = theirs.fileno()
+        argv = confine.worker_command(self.tier, self.scratch, [], [str(fd), str(fd), "", json.dumps(config)],
+                                      gpu, zygote=True)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, pass_fds=(fd,), cwd=self.scratch,
+                                     env=_environment(str(self.scratch)), start_new_session=True)
+        theirs.close()
+        self.started = time.monotonic()
+        self.failed: Hello | None = None
+        """Why no child can start here (the device asked for is not usable), once known."""
+        self.ready = False
+        self.child: ZygoteChild | None = None
+        self.closed = False
+
+    def fork(self, name: str, source: bytes, module: str, limits: Limits) -> ZygoteChild | FailedStart:
+        """Start a child on ``source`` (saved as ``name``), imported as ``module``."""
+        from grader.sandbox import protocol
+
+        assert self.child is None, "one child at a time"
+        if not self._wait_ready():
+            return FailedStart(self.failed)
+        pipes = [os.pipe() for _ in range(4)]  # calls, replies, stdout, stderr
+        theirs = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
+        rlimits = {"RLIMIT_CPU": int(limits.exercise_seconds) + 1, "RLIMIT_AS": limits.memory_mb << 20}
+        frame = protocol.pack({"op": "fork", "file": name, "module": module, "rlimits": rlimits}, [source])
+        try:
+            socket.send_fds(self.control, [b"F"], theirs)
+            self.control.sendall(frame)
+        except OSError:
+            self.kill()
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        self.child = ZygoteChild(self, os.fdopen(pipes[0][1], "wb"), pipes[1][0],
+                                 (os.fdopen(pipes[2][0], "rb"), os.fdopen(pipes[3][0], "rb")), limits)
+        return self.child
+
+    def _wait_ready(self) -> bool:
+        if not self.ready and self.failed is None and self.alive():
+            header = self._receive(self.started + START_SECONDS)
+            if header is not None and header.get("op") == "ready":
+                self.ready = True
+            elif header is not None and header.get("op") == "hello":  # it could not start: say why
+                self.failed = _hello(header, self.device)
+        return self.ready and self.alive()
+
+    def _receive(self, deadline: float) -> dict[str, Any] | None:
+        from grader.sandbox import protocol
+
+        try:
+            return protocol.read_frame(self.control.fileno(), deadline)[0]
+        except (protocol.Timeout, protocol.ProtocolError, EOFError, OSError):
+            self.kill()
+            return None
+
+    def reaped(self, deadline: float) -> int | None:
+        """Wait for the zygote to report its child's end; the exit status, or None (and it is killed)."""
+        header = self._receive(deadline) if self.alive() else None
+        status = header.get("status") if header is not None and header.get("op") == "exited" else None
+        if header is not None and not isinstance(status, int):
+            self.kill()  # not the report that was due: nothing it says can be trusted now
+        self.child = None
+        return status if isinstance(status, int) else None
+
+    def alive(self) -> bool:
+        return not self.closed and self.proc.poll() is None
+
+    def kill(self) -> None:
+        _kill_group(self.proc)
+        self.proc.wait()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.kill()
+        self.closed = True
+        self.control.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class ZygoteChild(_Conversation):
+    """A zygote's child, seen as a process of its own: closing it ends the child, not the zygote."""
+
+    def __init__(self, zygote: Zygote, to_child: Any, from_child: int, outputs: Sequence[Any],
+                 limits: Limits) -> None:
+        self.zygote = zygote
+        self.status: int | None = None
+        self.reaped = False
+        super().__init__(to_child, from_child, outputs, limits, zygote.device)
+
+    def kill(self) -> None:
+        self.zygote.kill()
+
+    def ended(self) -> int | None:
+        if not self.reaped:
+            self.reaped = True
+            self.status = self.zygote.reaped(time.monotonic() + 5)
+        return self.status
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self.to_child.close()  # the child reads the end of its calls and exits
+        self.ended()
+        self._close_pipes()
+
+
+class FailedStart:
+    """A child that could not start because its zygote could not: it says why when greeted."""
+
+    def __init__(self, hello: Hello | None) -> None:
+        self.failure = hello
+        """The zygote's own greeting when it said why (the device asked for is not usable)."""
+
+    def wait_hello(self, deadline: float) -> Hello:
+        if self.failure is not None:
+            return self.failure
+        raise WorkerGone("crashed", "the sandbox could not start")
+
+    def call(self, call: Call, deadline: float) -> Reply:
+        self.wait_hello(deadline)
+        raise WorkerGone("crashed", "the sandbox could not start")
+
+    def close(self) -> None:
+        pass
 
 
 def _call_frame(call: Call, ident: int) -> tuple[dict[str, Any], list[bytes]]:
@@ -413,7 +539,7 @@ class SandboxRunner:
     def _start(self) -> Channel:
         if self.start is not None:
             return self.start()
-        return StudentProcess({self.name: self.source}, self.limits, self.device, module=self.module)
+        return StudentProcess(self.name, self.source, self.module, self.limits, self.device)
 
     def hello(self) -> Hello:
         return self._live().wait_hello(self.deadline)
@@ -443,64 +569,66 @@ class SandboxRunner:
             self.process = None
 
 
-class ZygoteChild:
-    """A zygote's child, seen as a process of its own: closing it ends the child, not the zygote."""
-
-    def __init__(self, zygote: StudentProcess) -> None:
-        self.zygote = zygote
-
-    def wait_hello(self, deadline: float) -> Hello:
-        return self.zygote.wait_hello(deadline)
-
-    def call(self, call: Call, deadline: float) -> Reply:
-        return self.zygote.call(call, deadline)
-
-    def close(self) -> None:
-        self.zygote.end_child()
-
-
 class StudentSandbox:
-    """One confined process per student: torch imported once, a fresh child forked per exercise.
+    """Where one student's exercises run: a child of a zygote each, torch imported once.
 
-    For class runs (sandbox-notes: "a per-student zygote"). Only this student's
-    files are in it, so nothing carries over between students; each exercise's
-    child starts from the zygote's clean state, so nothing carries over between
-    exercises either. A zygote that had to be killed (a time-out, an output
-    flood) is replaced on the next exercise.
+    For class runs (sandbox-notes §6). Each exercise's child starts from the
+    zygote's clean state in a folder holding only its file, so nothing carries
+    over between exercises. The zygote is this student's own, or ``shared``
+    across students where children fence themselves in (``confine.fences_children``).
+    A zygote that had to be killed (a time-out, an output flood) is replaced.
     """
 
-    def __init__(self, files: Mapping[str, bytes], entries: Sequence[ExerciseEntry],
-                 device: str = "cpu") -> None:
+    def __init__(self, files: Mapping[str, bytes], entries: Sequence[ExerciseEntry], device: str = "cpu",
+                 shared: SharedZygote | None = None) -> None:
         self.files, self.device = dict(files), device
-        self.limits = Limits(call_seconds=max(e.limits.call_seconds for e in entries),
-                             exercise_seconds=sum(e.limits.exercise_seconds for e in entries),
-                             memory_mb=max(e.limits.memory_mb for e in entries),
-                             output_kb=max(e.limits.output_kb for e in entries))
-        self.process: StudentProcess | None = None
+        self.zygotes = shared or SharedZygote(zygote_limits(entries), device)
+        self.own = shared is None
 
     def runner(self, source: bytes, entry: ExerciseEntry, device: str) -> SandboxRunner:
         """A runner for ``entry``'s file (``grade_source``'s ``start_runner``)."""
         assert self.files.get(entry.file) == source and device == self.device
-        return SandboxRunner(source, entry.file, entry.module, entry.limits, device,
-                             start=lambda: self._child(entry))
+        def start() -> Channel:
+            return self.zygotes.get().fork(entry.file, source, entry.module, entry.limits)
 
-    def _child(self, entry: ExerciseEntry) -> ZygoteChild:
-        if self.process is None or not self.process.alive():
-            self.close()
-            self.process = StudentProcess(self.files, self.limits, self.device)
-        self.process.fork(entry.file, entry.module, entry.limits)
-        return ZygoteChild(self.process)
+        return SandboxRunner(source, entry.file, entry.module, entry.limits, device, start=start)
 
     def close(self) -> None:
-        if self.process is not None:
-            self.process.close()
-            self.process = None
+        if self.own:
+            self.zygotes.close()
 
     def __enter__(self) -> StudentSandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def zygote_limits(entries: Sequence[ExerciseEntry]) -> Limits:
+    """A zygote's own limits: room for the largest exercise (each child sets its own)."""
+    return Limits(call_seconds=max(e.limits.call_seconds for e in entries),
+                  exercise_seconds=sum(e.limits.exercise_seconds for e in entries),
+                  memory_mb=max(e.limits.memory_mb for e in entries),
+                  output_kb=max(e.limits.output_kb for e in entries))
+
+
+class SharedZygote:
+    """A zygote kept for as long as it lives, and started again when it does not."""
+
+    def __init__(self, limits: Limits, device: str = "cpu") -> None:
+        self.limits, self.device = limits, device
+        self.zygote: Zygote | None = None
+
+    def get(self) -> Zygote:
+        if self.zygote is None or not self.zygote.alive():
+            self.close()
+            self.zygote = Zygote(self.limits, self.device)
+        return self.zygote
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+            self.zygote = None
 
 
 class LocalRunner:

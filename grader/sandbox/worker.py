@@ -258,39 +258,75 @@ def serve(worker: Worker, read_fd: int, writer: Any, config: dict[str, Any]) -> 
             protocol.write_frame(writer, reply, [])
 
 
-def zygote(worker: Worker, read_fd: int, writer: Any, config: dict[str, Any]) -> None:
-    """One student's files, one child per exercise, forked from here after torch is imported.
+def zygote(worker: Worker, control_fd: int, writer: Any, config: dict[str, Any]) -> None:
+    """Torch imported once; one child per request, each on its own pipes, in a folder of its own.
 
-    This process never loads student code and runs no torch op, so every child
-    starts as clean as a fresh interpreter, ~2 s sooner (sandbox-notes §6: a
-    per-student zygote). Children speak over the same pipes, one at a time;
-    when one ends, this process says how ("exited", with its wait status).
+    A request comes over ``control`` (a unix socket): the child's four pipe ends
+    (calls, replies, stdout, stderr) as SCM_RIGHTS, then a frame with the file's
+    name and bytes. This process writes the file into a fresh folder and forks;
+    the child keeps only its own pipes, fences itself into that folder (Landlock,
+    seccomp) and answers calls. This process never loads student code and runs
+    no torch op, so every child starts as clean as a fresh interpreter, ~2 s
+    sooner (sandbox-notes §6). When the child ends (it cannot leave processes
+    behind: seccomp denies fork), this process says how ("exited") and removes
+    its folder, so nothing of one child reaches the next.
     """
-    folder = worker.path
+    import shutil
+    import socket
+    import tempfile
+
+    control = socket.socket(fileno=control_fd)  # ``writer`` writes to the same socket
+    protocol = worker.p
+    protocol.write_frame(writer, {"op": "ready", "device": worker.device}, [])
     while True:
         try:
-            header, _ = worker.p.read_frame(read_fd)
-        except EOFError:
+            _, fds, _, _ = socket.recv_fds(control, 1, 4)
+            header, buffers = protocol.read_frame(control_fd)
+        except (EOFError, OSError):
             return
-        if header.get("op") != "fork" or os.path.basename(str(header.get("file"))) != header.get("file"):
+        name = str(header.get("file"))
+        if header.get("op") != "fork" or len(fds) != 4 or len(buffers) != 1 or os.path.basename(name) != name:
             return
+        folder = tempfile.mkdtemp(prefix="exercise-", dir=worker.path)
+        with open(os.path.join(folder, name), "wb") as file:
+            file.write(buffers[0])
         writer.flush()
         pid = os.fork()
         if pid == 0:
-            code = 0
-            try:
-                _set_limits(header.get("rlimits") or {})
-                worker.path = os.path.join(folder, header["file"])
-                worker.module_name = str(header.get("module"))
-                serve(worker, read_fd, writer, config)
-            except BaseException:
-                code = 70
-            finally:
-                with contextlib.suppress(BaseException):
-                    writer.flush()
-                os._exit(code)  # no interpreter teardown: torch's exit hooks belong to no one here
+            _child(worker, fds, folder, name, header, config, control_fd)
+        for fd in fds:
+            os.close(fd)
         _, status = os.waitpid(pid, 0)
-        worker.p.write_frame(writer, {"op": "exited", "status": os.waitstatus_to_exitcode(status)}, [])
+        shutil.rmtree(folder, ignore_errors=True)
+        protocol.write_frame(writer, {"op": "exited", "status": os.waitstatus_to_exitcode(status)}, [])
+
+
+def _child(worker: Worker, fds: list[int], folder: str, name: str, header: dict[str, Any],
+           config: dict[str, Any], control_fd: int) -> None:
+    """A zygote's child: its own pipes only, its folder only, then ``serve``; never returns."""
+    code = 0
+    try:
+        calls, replies, out, err = fds
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        for fd in (control_fd, out, err):
+            os.close(fd)
+        os.chdir(folder)
+        os.environ.update(HOME=folder, TMPDIR=folder)
+        _set_limits(header.get("rlimits") or {})
+        worker.path = os.path.join(folder, name)
+        worker.module_name = str(header.get("module"))
+        fence = config.get("landlock")
+        if fence is not None:  # the folder is this child's only writable place
+            fence = {"read": fence["read"], "write": [*fence["write"], folder]}
+        serve(worker, calls, os.fdopen(replies, "wb"), {**config, "landlock": fence})
+    except BaseException:
+        code = 70
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)  # no interpreter teardown: torch's exit hooks belong to no one here
 
 
 if __name__ == "__main__":
