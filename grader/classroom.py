@@ -15,6 +15,7 @@ import atexit
 import functools
 import os
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.course import Course, load_course
 from grader.errors import UsageError
-from grader.gradebook import Gradebook, GradeKey, course_version, file_digest, grader_version
+from grader.gradebook import Gradebook, GradeKey, course_version, file_digest, grader_version, sha256
 from grader.results import Failure, from_data, to_data
 from grader.roster import Ignored, Roster
 from grader.submission import Submission
@@ -52,6 +53,8 @@ class StudentTask:
     student: str
     jobs: tuple[FileJob, ...]
     allow_unsandboxed: bool = False
+    shared: str | None = None
+    """A folder where the grading processes of this run share the inputs they met (``ReplayStore``)."""
 
 
 @dataclass(slots=True)
@@ -85,10 +88,15 @@ def require_confinement(allow_unsandboxed: bool) -> None:
                          "off the file system (see grade doctor); pass --allow-unsandboxed to grade anyway")
 
 
-def plan(course: Course, roster: Roster, book: Gradebook,
-         allow_unsandboxed: bool = False) -> tuple[list[StudentTask], list[GradeKey], int]:
-    """The tasks still to do, the keys of every current file, and how many are already graded."""
+def plan(course: Course, roster: Roster, book: Gradebook, allow_unsandboxed: bool = False,
+         shared: Path | None = None) -> tuple[list[StudentTask], list[GradeKey], int]:
+    """The tasks still to do, the keys of every current file, and how many are already graded.
+
+    ``shared``: a folder for the grading processes to share what they learn (one per
+    grader and course version inside it, so a changed course never meets old inputs).
+    """
     versions = grader_version(), course_version(course)
+    store = str(shared / sha256("\0".join(versions).encode())[:16]) if shared is not None else None
     tasks, keys, already = [], [], 0
     course_file = str(course.root / "course.yaml")
     for work in roster.students:
@@ -102,7 +110,7 @@ def plan(course: Course, roster: Roster, book: Gradebook,
             else:
                 jobs.append(FileJob(key, f"{work.student}/{path.name}", source))
         if jobs:
-            tasks.append(StudentTask(course_file, work.student, tuple(jobs), allow_unsandboxed))
+            tasks.append(StudentTask(course_file, work.student, tuple(jobs), allow_unsandboxed, store))
     return tasks, keys, already
 
 
@@ -119,11 +127,12 @@ def warm(course_file: str) -> None:
 
 
 @functools.cache
-def _replays() -> Replays:
-    """The inputs passing checks met in this grading process, met again by the next student."""
+def _replays(shared: str | None) -> Replays:
+    """The inputs checks met in this grading process (and others, through ``shared``), met again."""
     from grader.checks.engine import Replays
+    from grader.checks.store import ReplayStore
 
-    return Replays()
+    return Replays(store=ReplayStore(Path(shared)) if shared is not None else None)
 
 
 def _course(course_file: str) -> Course:
@@ -149,8 +158,12 @@ def _zygote(course_file: str) -> SharedZygote | None:
     return shared
 
 
-def grade_student(task: StudentTask) -> list[tuple[GradeKey, dict[str, Any]]]:
-    """Grade one student's files; each runs in a confined process of its own."""
+def grade_student(task: StudentTask, keep: bool = True) -> list[tuple[GradeKey, dict[str, Any]]]:
+    """Grade one student's files; each runs in a confined process of its own.
+
+    ``keep``: the zygote stays for this process's next student (a grading process);
+    without, it is this student's own and ends with it (a command grading one student).
+    """
     from grader.grading import grade_source
     from grader.sandbox.runner import StudentSandbox
 
@@ -159,13 +172,26 @@ def grade_student(task: StudentTask) -> list[tuple[GradeKey, dict[str, Any]]]:
     entries = [course.resolve(job.key.exercise) for job in task.jobs]
     pairs = zip(entries, task.jobs, strict=True)
     files = {e.file: job.source for e, job in pairs if isinstance(job.source, bytes)}
-    graded = []
-    with StudentSandbox(files, entries, shared=_zygote(task.course_file)) as sandbox:
-        for entry, job in zip(entries, task.jobs, strict=True):
+    graded: dict[int, tuple[GradeKey, dict[str, Any]]] = {}
+    with StudentSandbox(files, entries, shared=_zygote(task.course_file) if keep else None) as sandbox:
+        for i in _order(task):
+            entry, job = entries[i], task.jobs[i]
             result = grade_source(course, entry, job.source, job.shown, student=task.student,
-                                  start_runner=sandbox.runner, replays=_replays())
-            graded.append((job.key, to_data(result)))
-    return graded
+                                  start_runner=sandbox.runner, replays=_replays(task.shared))
+            graded[i] = (job.key, to_data(result))
+    return [graded[i] for i in range(len(task.jobs))]
+
+
+def _order(task: StudentTask) -> list[int]:
+    """The student's files in an order of their own (a rotation fixed by the name).
+
+    Grading processes working side by side then meet each exercise at different
+    times, so what one learns about an exercise (``ReplayStore``) is there before
+    the other needs it, instead of both learning it at once.
+    """
+    count = len(task.jobs)
+    start = zlib.crc32(task.student.encode()) % count if count else 0
+    return [(start + i) % count for i in range(count)]
 
 
 # --- in the parent -----------------------------------------------------------------------
@@ -177,11 +203,14 @@ Executor = Callable[[list[StudentTask]], Iterator[tuple[StudentTask, Outcome]]]
 
 
 def run_class(course: Course, roster: Roster, book: Gradebook, executor: Executor, *,
-              allow_unsandboxed: bool = False,
+              allow_unsandboxed: bool = False, shared: Path | None = None,
               on_progress: Callable[[int, int], None] | None = None) -> ClassRun:
-    """Grade what the gradebook lacks; ``on_progress(done, total)`` after each student."""
+    """Grade what the gradebook lacks; ``on_progress(done, total)`` after each student.
+
+    ``shared``: a folder the grading processes share what they learn through (see ``plan``).
+    """
     start = time.monotonic()
-    tasks, keys, already = plan(course, roster, book, allow_unsandboxed)
+    tasks, keys, already = plan(course, roster, book, allow_unsandboxed, shared)
     run = ClassRun(students=len(roster.students), files=roster.files, already=already,
                    ignored=roster.ignored, keys=keys)
     total = sum(len(t.jobs) for t in tasks)

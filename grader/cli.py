@@ -309,8 +309,10 @@ def class_(submissions: Path, out: Path, workers: int | None, scheduler: str | N
         require_confinement(allow_unsandboxed)
     errors = Console(stderr=True, highlight=False)
     with Gradebook(out) as book, class_progress(errors) as progress:
+        # Grading processes on this machine share what they learn through --out; a cluster's do not.
+        shared = out / ".shared" if scheduler is None else None
         run = run_class(course, roster, book, executor_for(workers, scheduler),
-                        allow_unsandboxed=allow_unsandboxed, on_progress=progress)
+                        allow_unsandboxed=allow_unsandboxed, shared=shared, on_progress=progress)
         results = [r for key in run.keys if (r := book.result(key)) is not None]
     summary = summarize(course, results, [s.student for s in roster.students])
     written = write_reports(out, course, summary, _lang(lang))

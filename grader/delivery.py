@@ -212,7 +212,7 @@ def autograde(course: Course, submission: Path, results: Path, lang: str) -> dic
     if jobs:
         course_file = str(course.root / "course.yaml")
         task = StudentTask(course_file, "submission", tuple(jobs), allow_unsandboxed=True)
-        graded = [from_data(data) for _, data in grade_student(task)]
+        graded = [from_data(data) for _, data in grade_student(task, keep=False)]
     document = results_json(graded, lang)
     if not graded:
         expected = ", ".join(e.file for e in course.exercises)

@@ -20,6 +20,7 @@ from grader.checks import replay
 from grader.checks.diagnose import diagnose
 from grader.checks.properties import Check, Memo, Target, standard_checks
 from grader.checks.snippets import call_source, literal
+from grader.checks.store import ReplayStore
 from grader.errors import UsageError
 from grader.exercise import Case, Exercise
 from grader.results import CheckResult, Failure, Kind, Status
@@ -135,7 +136,7 @@ class Replays:
     input is small, though not always the smallest for this submission.
     """
 
-    def __init__(self, only: bool = False) -> None:
+    def __init__(self, only: bool = False, store: ReplayStore | None = None) -> None:
         self.cases: dict[tuple[int, str], list[Case]] = {}
         self.memo = Memo()
         """Reference outputs by input (``Target.memo``): the same inputs, so the same outputs."""
@@ -145,6 +146,8 @@ class Replays:
         """Per check, the smallest failing inputs of earlier submissions, newest first."""
         self.drawn: dict[tuple[int, str], list[Case]] = {}
         """Per check, the inputs drawn afresh for a diagnosis (the same ones every time)."""
+        self.store = store
+        """Where other grading processes of the same class run share what they found."""
 
     def preload(self, exercise: Exercise, check: Check, cases: list[Case]) -> None:
         self.cases[id(exercise), check.name] = cases
@@ -152,7 +155,7 @@ class Replays:
     def run(self, check: Check, target: Target, examples: int,
             shrink: bool = True) -> tuple[Status, int, Failure | None]:
         key = (id(target.exercise), check.name)  # specs are loaded once per process
-        recorded = self.cases.get(key)
+        recorded = self._shared(self.cases, key, target, check, "passed")
         if recorded is not None:
             for seen, case in enumerate(recorded, start=1):
                 try:
@@ -171,30 +174,48 @@ class Replays:
             else:
                 return Status.PASSED, len(recorded), None
         search = _Search(check, target)
-        status, seen, failure = _run(search, examples, shrink, fresh=lambda: self._fresh(key, check))
+        status, seen, failure = _run(search, examples, shrink, fresh=lambda: self._fresh(key, target, check))
         if status is Status.PASSED:
-            self.cases[key] = search.passed
+            self._share(self.cases, key, target, check, "passed", search.passed)
         elif search.best is not None and shrink:
-            self.shrunk[key] = [search.best.case, *self.shrunk.get(key, [])][:SHARED_FAILURES]
+            shrunk = [search.best.case, *self.shrunk.get(key, [])][:SHARED_FAILURES]
+            self._share(self.shrunk, key, target, check, "shrunk", shrunk)
         return status, seen, failure
 
     def _known_failure(self, check: Check, target: Target, key: tuple[int, str],
                        first: Case) -> Failure | None:
         """This submission's failure on an earlier submission's smallest failing input, explained."""
-        for small in self.shrunk.get(key, []):
+        for small in self._shared(self.shrunk, key, target, check, "shrunk") or []:
             try:
                 failure = check.verify(target, small)
             except WorkerGone as gone:
                 return describe(target, small, gone_failure(gone), check.name)
             if failure is not None and failure.kind not in UNCONDITIONAL:
-                cases = [small, first, *more_failing(check, target, self._fresh(key, check))]
+                cases = [small, first, *more_failing(check, target, self._fresh(key, target, check))]
                 return explain(target, cases, failure, check.name)
         return None
 
-    def _fresh(self, key: tuple[int, str], check: Check) -> list[Case]:
-        if key not in self.drawn:
-            self.drawn[key] = fresh_inputs(check)
-        return self.drawn[key]
+    def _fresh(self, key: tuple[int, str], target: Target, check: Check) -> list[Case]:
+        drawn = self._shared(self.drawn, key, target, check, "drawn")
+        if drawn is None:
+            drawn = self._share(self.drawn, key, target, check, "drawn", fresh_inputs(check))
+        return drawn
+
+    def _shared(self, kept: dict[tuple[int, str], list[Case]], key: tuple[int, str], target: Target,
+                check: Check, what: str) -> list[Case] | None:
+        """What this process has for ``key``, or else what another one left in the store."""
+        if key not in kept and self.store is not None:
+            found = self.store.load(target.exercise.id, check.name, what)
+            if found is not None:
+                kept[key] = found
+        return kept.get(key)
+
+    def _share(self, kept: dict[tuple[int, str], list[Case]], key: tuple[int, str], target: Target,
+               check: Check, what: str, cases: list[Case]) -> list[Case]:
+        kept[key] = cases
+        if self.store is not None:
+            self.store.save(target.exercise.id, check.name, what, cases)
+        return cases
 
 
 def run_check(check: Check, target: Target, examples: int,

@@ -415,7 +415,9 @@ def _dtype_label(dtype: torch.dtype) -> str:
 
 def _any_dtype(cases: Callable[[torch.dtype], st.SearchStrategy[Case]],
                dtypes: Any) -> st.SearchStrategy[Case]:
-    return st.sampled_from(list(dtypes)).flatmap(cases)
+    # One strategy per dtype, built once: hypothesis validates a strategy the first time it is drawn.
+    built = {dtype: cases(dtype) for dtype in dtypes}
+    return st.sampled_from(list(dtypes)).flatmap(built.__getitem__)
 
 
 def standard_checks(exercise: Exercise) -> list[Check]:

@@ -7,6 +7,7 @@ masks are built constructively (every row keeps one True), never filtered.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -29,8 +30,13 @@ def tensors(shape: Sequence[int], dtype: torch.dtype = torch.float32,
     in float32 and float64 alike): several times faster to draw than a list
     of floats.
     """
-    count = math.prod(shape)
-    return _bytes(count).map(lambda b: _from_bytes(b, shape, dtype, scale))
+    return _tensors(tuple(shape), dtype, scale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tensors(shape: tuple[int, ...], dtype: torch.dtype, scale: float) -> st.SearchStrategy[torch.Tensor]:
+    # One strategy object per shape: hypothesis validates a strategy once, not at every draw.
+    return _bytes(math.prod(shape)).map(lambda b: _from_bytes(b, shape, dtype, scale))
 
 
 _MAX_BYTES = 256
@@ -58,6 +64,7 @@ def batch_shapes(draw: st.DrawFn, max_dims: int = 2, max_size: int = 3) -> tuple
     return tuple(draw(st.lists(sizes(1, max_size), max_size=max_dims)))
 
 
+@functools.lru_cache(maxsize=1024)
 def _bytes(count: int) -> st.SearchStrategy[np.ndarray]:
     """``count`` drawn bytes as a uint8 array: one cheap draw, shrinking towards 0.
 
@@ -71,8 +78,12 @@ def _bytes(count: int) -> st.SearchStrategy[np.ndarray]:
 
 def indices(shape: Sequence[int], bound: int) -> st.SearchStrategy[torch.Tensor]:
     """int64 values in [0, bound), shrinking towards 0."""
-    return _bytes(math.prod(shape)).map(
-        lambda a: torch.from_numpy((a % bound).astype(np.int64)).reshape(tuple(shape)))
+    return _indices(tuple(shape), bound)
+
+
+@functools.lru_cache(maxsize=4096)
+def _indices(shape: tuple[int, ...], bound: int) -> st.SearchStrategy[torch.Tensor]:
+    return _bytes(math.prod(shape)).map(lambda a: torch.from_numpy((a % bound).astype(np.int64)).view(shape))
 
 
 @st.composite

@@ -1,0 +1,84 @@
+"""ReplayStore: grading processes of one class run share the inputs they met, through a folder.
+
+What comes back is the same input (values, dtypes, shapes, layouts); a second process
+meets it without a search of its own and gives the same results; a damaged or foreign
+file is ignored, never trusted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grader.checks import engine
+from grader.checks.engine import Replays, grade_checks
+from grader.checks.properties import digest, standard_checks
+from grader.checks.store import ReplayStore
+from grader.course import Course, load_course
+from grader.exercise import Case, Exercise, load_spec
+from grader.sandbox.runner import LocalRunner
+from grader.sandbox.worker import tensors_in
+from tests.conftest import ROOT
+
+
+def _spec(course: Course, number: str) -> Exercise:
+    entry = course.resolve(number)
+    return load_spec(course.spec_file(entry), entry.id)
+
+
+COURSE = load_course(ROOT / "course.yaml")
+CHECKS = [(number, check) for number in ("03", "09", "11", "12")
+          for check in standard_checks(_spec(COURSE, number))]
+
+
+def _layouts(cases: list[Case]) -> list[list[tuple[bool, tuple[int, ...]]]]:
+    return [[(t.is_contiguous(), tuple(t.shape)) for t in tensors_in(c)] for c in cases]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data(), which=st.sampled_from(range(len(CHECKS))), count=st.integers(0, 4))
+def test_saved_inputs_come_back_the_same(tmp_path_factory, data, which: int, count: int) -> None:  # type: ignore[no-untyped-def]
+    number, check = CHECKS[which]
+    cases = [data.draw(check.strategy) for _ in range(count)]
+    store = ReplayStore(tmp_path_factory.mktemp("store"))
+    store.save(f"exercise-{number}", check.name, "passed", cases)
+    loaded = store.load(f"exercise-{number}", check.name, "passed")
+    assert loaded is not None
+    assert [digest(c) for c in loaded] == [digest(c) for c in cases]
+    assert _layouts(loaded) == _layouts(cases)
+    assert store.load(f"exercise-{number}", check.name, "shrunk") is None  # another list, not there
+
+
+def test_a_damaged_or_foreign_file_is_ignored(tmp_path: Path) -> None:
+    import torch
+
+    store = ReplayStore(tmp_path)
+    store.save("exercise-09", "softmax: matches the reference", "passed", [{"x": torch.ones(2)}])
+    (written,) = tmp_path.glob("*.frame")
+    good = written.read_bytes()
+    written.write_bytes(good[: len(good) // 2])
+    assert store.load("exercise-09", "softmax: matches the reference", "passed") is None
+    store.save("exercise-10", "other", "passed", [{"x": torch.ones(2)}])
+    (other,) = [p for p in tmp_path.glob("*.frame") if p != written]
+    written.write_bytes(other.read_bytes())  # a frame recorded for another check, under this name
+    assert store.load("exercise-09", "softmax: matches the reference", "passed") is None
+    assert not list(tmp_path.glob("*.part"))
+
+
+@pytest.mark.parametrize("number", ["05", "11"])
+def test_a_second_process_meets_the_shared_inputs_without_a_search(course: Course, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   number: str) -> None:
+    exercise = _spec(course, number)
+    reference = LocalRunner(exercise.references())
+    first = grade_checks(exercise, reference, 10, replays=Replays(store=ReplayStore(tmp_path)))
+
+    def no_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("searched although another process had recorded the inputs")
+
+    monkeypatch.setattr(engine, "_run", no_search)
+    second = grade_checks(_spec(course, number), reference, 10, replays=Replays(store=ReplayStore(tmp_path)))
+    assert [(c.name, c.status, c.examples) for c in second] == [(c.name, c.status, c.examples) for c in first]
