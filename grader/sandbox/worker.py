@@ -304,6 +304,8 @@ def zygote(worker: Worker, control_fd: int, writer: Any, config: dict[str, Any])
 def _child(worker: Worker, fds: list[int], folder: str, name: str, header: dict[str, Any],
            config: dict[str, Any], control_fd: int) -> None:
     """A zygote's child: its own pipes only, its folder only, then ``serve``; never returns."""
+    import tempfile
+
     code = 0
     try:
         calls, replies, out, err = fds
@@ -313,6 +315,7 @@ def _child(worker: Worker, fds: list[int], folder: str, name: str, header: dict[
             os.close(fd)
         os.chdir(folder)
         os.environ.update(HOME=folder, TMPDIR=folder)
+        tempfile.tempdir = None  # found again from TMPDIR: this child's folder
         _set_limits(header.get("rlimits") or {})
         worker.path = os.path.join(folder, name)
         worker.module_name = str(header.get("module"))
