@@ -161,7 +161,7 @@ def worker_command(tier: Tier, scratch: Path, files: Sequence[str], args: list[s
                    zygote: bool = False) -> list[str]:
     """The argv that starts the worker on ``scratch/files[0]`` under ``tier`` (``gpu``: with the GPU).
 
-    A ``zygote`` gets every file of ``files`` and the folder that holds them.
+    A ``zygote`` is started in the work folder itself, with no file: each child's file comes over its socket.
     """
     python = [sys.executable, "-I", "-B", "-u"]
     if tier.bwrap is None:
