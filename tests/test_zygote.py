@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -25,7 +26,7 @@ LEAVES_FILES = """
 import os, torch
 def softmax(x, dim=-1):
     wrote = []
-    for path in ("left.txt", "../left.txt", "/tmp/left.txt", "/sandbox/left.txt", "/dev/shm/left.txt"):
+    for path in ("NAME", "../NAME", "/tmp/NAME", "/sandbox/NAME", "/dev/shm/NAME"):
         try:
             with open(path, "w") as f:
                 f.write("from an earlier student")
@@ -38,9 +39,9 @@ def softmax(x, dim=-1):
 LOOKS_FOR_THEM = """
 import glob, os, torch
 def softmax(x, dim=-1):
-    places = ("left.txt", "../left.txt", "/tmp/left.txt", "/sandbox/left.txt", "/dev/shm/left.txt")
+    places = ("NAME", "../NAME", "/tmp/NAME", "/sandbox/NAME", "/dev/shm/NAME")
     found = [p for p in places if os.path.exists(p)]
-    found += glob.glob("../*/left.txt") + glob.glob("/tmp/**/left.txt", recursive=True)
+    found += glob.glob("../*/NAME") + glob.glob("/tmp/**/NAME", recursive=True)
     return torch.tensor([float(len(found))])
 """
 
@@ -61,9 +62,13 @@ def _entry(course: Course) -> ExerciseEntry:
     return dataclasses.replace(course.resolve("09"), limits=FAST)
 
 
+MARK = f"left-{uuid.uuid4().hex}.txt"
+"""The name of the files LEAVES_FILES writes: this run's own (the Landlock tier shares the host's /tmp)."""
+
+
 def _softmax(course: Course, shared: SharedZygote, source: str) -> torch.Tensor:
     """The value ``softmax`` of a one-file student returns, run in a child of ``shared``."""
-    entry, data = _entry(course), textwrap.dedent(source).encode()
+    entry, data = _entry(course), textwrap.dedent(source.replace("NAME", MARK)).encode()
     with StudentSandbox({entry.file: data}, [entry], shared=shared) as sandbox:
         runner = sandbox.runner(data, entry, "cpu")
         try:
