@@ -30,8 +30,8 @@ from grader.checks.relations import rebuild, recipe_data
 from grader.errors import CourseConfigError
 from grader.exercise import Exercise, Function, Hint
 from grader.sandbox import protocol
+from grader.sandbox.evaluate import tensors_in
 from grader.sandbox.runner import LocalRunner
-from grader.sandbox.worker import tensors_in
 
 FORMAT = "seqgrade-bank/2"  # 2: float64 reference outputs under "out64"
 CHECK_CLASSES = {cls.__name__: cls for cls in (

@@ -33,7 +33,7 @@ from grader.submission import Submission
 
 if TYPE_CHECKING:
     from grader.checks.engine import Replays
-    from grader.sandbox.runner import SharedZygote
+    from grader.sandbox.zygote import SharedZygote
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +149,7 @@ def _zygote(course_file: str) -> SharedZygote | None:
     children cannot fence themselves (no Landlock), each student gets a zygote of its own.
     """
     from grader.sandbox import confine
-    from grader.sandbox.runner import SharedZygote, zygote_limits
+    from grader.sandbox.zygote import SharedZygote, zygote_limits
 
     if not confine.fences_children(confine.probe()):
         return None
@@ -165,7 +165,7 @@ def grade_student(task: StudentTask, keep: bool = True) -> list[tuple[GradeKey, 
     without, it is this student's own and ends with it (a command grading one student).
     """
     from grader.grading import grade_source
-    from grader.sandbox.runner import StudentSandbox
+    from grader.sandbox.zygote import StudentSandbox
 
     require_confinement(task.allow_unsandboxed)  # on a cluster, this is the worker machine's tier
     course = _course(task.course_file)

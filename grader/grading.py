@@ -15,7 +15,8 @@ from grader.course import Course, ExerciseEntry
 from grader.errors import UsageError
 from grader.gradebook import file_digest
 from grader.results import CheckResult, ExerciseResult, Failure, Kind
-from grader.sandbox.runner import Hello, LocalRunner, SandboxRunner, WorkerGone
+from grader.sandbox.messages import Hello, WorkerGone
+from grader.sandbox.runner import LocalRunner, SandboxRunner
 
 if TYPE_CHECKING:
     from grader.checks.engine import Replays

@@ -19,8 +19,8 @@ from grader.checks.properties import digest, standard_checks
 from grader.checks.store import ReplayStore
 from grader.course import Course, load_course
 from grader.exercise import Case, Exercise, load_spec
+from grader.sandbox.evaluate import tensors_in
 from grader.sandbox.runner import LocalRunner
-from grader.sandbox.worker import tensors_in
 from tests.conftest import ROOT
 
 

@@ -18,7 +18,8 @@ import torch
 
 from grader.course import Course, ExerciseEntry, Limits
 from grader.sandbox import confine
-from grader.sandbox.runner import Call, SharedZygote, StudentSandbox, WorkerGone, zygote_limits
+from grader.sandbox.messages import Call, WorkerGone
+from grader.sandbox.zygote import SharedZygote, StudentSandbox, zygote_limits
 
 FAST = Limits(call_seconds=2, exercise_seconds=30, memory_mb=4096, output_kb=256)
 

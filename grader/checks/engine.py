@@ -24,7 +24,7 @@ from grader.checks.store import ReplayStore
 from grader.errors import UsageError
 from grader.exercise import Case, Exercise
 from grader.results import CheckResult, Failure, Kind, Status
-from grader.sandbox.runner import WorkerGone
+from grader.sandbox.messages import WorkerGone
 
 SETTINGS = settings(
     database=None, derandomize=True, deadline=None, report_multiple_bugs=False,

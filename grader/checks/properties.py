@@ -23,9 +23,9 @@ from grader.checks.compare import compare, tolerance
 from grader.checks.strategies import map_tensors, with_layouts
 from grader.exercise import Case, Exercise, Function, Property, Relation
 from grader.results import Failure, Kind
+from grader.sandbox.evaluate import tensors_in, vjp_objective
+from grader.sandbox.messages import Call, Reply, StudentError
 from grader.sandbox.protocol import Foreign, Unreadable
-from grader.sandbox.runner import Call, Reply, StudentError
-from grader.sandbox.worker import tensors_in, vjp_objective
 
 
 class Memo:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 TIERS = ("bubblewrap", "landlock", "seccomp", "rlimits")
 HERE = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "protocol.py", "seccomp.py", "landlock.py")
+WORKER_FILES = ("worker.py", "protocol.py", "evaluate.py", "privilege.py", "seccomp.py", "landlock.py")
 INSIDE = Path("/opt/grader")  # where the worker's files appear inside bubblewrap
 WORK = Path("/sandbox")       # the student's work folder inside bubblewrap
 TMPFS_BYTES = 64 << 20

@@ -92,6 +92,10 @@ def _type_name(value: Any) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
+MAX_DEPTH = 32  # nesting of lists, tuples and dicts in one value: real outputs use three or four
+MAX_NODES = 100_000  # values in one frame
+
+
 def decode(tree: Any, buffers: list[bytes], *, strict: bool = False, device: str = "cpu") -> Any:
     """Rebuild values from ``encode``'s output; tensors come back as plain tensors.
 
@@ -100,29 +104,52 @@ def decode(tree: Any, buffers: list[bytes], *, strict: bool = False, device: str
     marker, and every size is checked against the buffers; the tensors are CPU
     tensors there. Without it (the worker), tensors are placed on ``device``.
     """
-    if tree is None or isinstance(tree, bool | int | float | str):
-        return tree
-    if isinstance(tree, list):  # only JSON from a hostile peer produces bare lists
-        raise ProtocolError("bare JSON list in frame")
-    if not isinstance(tree, dict) or len(tree) != 1:
-        raise ProtocolError("malformed value in frame")
-    (tag, body), = tree.items()
-    if tag == "$tensor":
-        return decode_tensor(body, buffers, strict=strict, device=device)
-    if tag in ("$list", "$tuple") and isinstance(body, list):
-        items = [decode(item, buffers, strict=strict, device=device) for item in body]
-        return items if tag == "$list" else tuple(items)
-    if tag == "$dict" and isinstance(body, dict):
-        return {str(k): decode(v, buffers, strict=strict, device=device) for k, v in body.items()}
-    if tag == "$float" and body in ("inf", "-inf", "nan"):
-        return float(body)
-    if tag == "$dtype" and body in DTYPES:
-        return DTYPES[body]
-    if tag == "$device" and isinstance(body, str):
-        return torch.device(body)
-    if tag == "$object" and isinstance(body, str):
-        return Foreign(body[:200].encode("utf-8", "replace").decode().translate(_PRINTABLE))
-    raise ProtocolError(f"unknown tag {tag!r} in frame")
+    return Decoder(buffers, strict=strict, device=device).decode(tree)
+
+
+class Decoder:
+    """Rebuilds the values of one frame, within bounds: each buffer once, ``MAX_DEPTH``, ``MAX_NODES``.
+
+    The bounds are what keep a hostile peer from costing the trusted side more
+    memory or stack than the frame itself: a buffer named many times would be
+    copied many times, and a deep value would exhaust the interpreter's stack.
+    """
+
+    def __init__(self, buffers: list[bytes], *, strict: bool = False, device: str = "cpu") -> None:
+        self.buffers, self.strict, self.device = buffers, strict, device
+        self.used: set[int] = set()
+        self.nodes = 0
+
+    def decode(self, tree: Any, depth: int = 0) -> Any:
+        self.nodes += 1
+        if depth > MAX_DEPTH or self.nodes > MAX_NODES:
+            raise ProtocolError("value nested too deep or too large")
+        if tree is None or isinstance(tree, bool | int | float | str):
+            return tree
+        if isinstance(tree, list):  # only JSON from a hostile peer produces bare lists
+            raise ProtocolError("bare JSON list in frame")
+        if not isinstance(tree, dict) or len(tree) != 1:
+            raise ProtocolError("malformed value in frame")
+        (tag, body), = tree.items()
+        if tag == "$tensor":
+            return decode_tensor(body, self.buffers, strict=self.strict, device=self.device, used=self.used)
+        if tag in ("$list", "$tuple") and isinstance(body, list):
+            items = [self.decode(item, depth + 1) for item in body]
+            return items if tag == "$list" else tuple(items)
+        if tag == "$dict" and isinstance(body, dict):
+            return {str(k): self.decode(v, depth + 1) for k, v in body.items()}
+        if tag == "$float" and body in ("inf", "-inf", "nan"):
+            return float(body)
+        if tag == "$dtype" and body in DTYPES:
+            return DTYPES[body]
+        if tag == "$device" and isinstance(body, str) and len(body) < 40:
+            try:
+                return torch.device(body)
+            except RuntimeError:
+                raise ProtocolError("not a device name") from None
+        if tag == "$object" and isinstance(body, str):
+            return Foreign(body[:200].encode("utf-8", "replace").decode().translate(_PRINTABLE))
+        raise ProtocolError(f"unknown tag {str(tag)[:40]!r} in frame")
 
 
 _PRINTABLE = {c: "?" for c in (*range(0x20), 0x7F)}  # a type name is shown to the student
@@ -149,12 +176,14 @@ class Unreadable:
         return f"<unreadable tensor on {self.info.get('device')}>"
 
 
-def decode_tensor(info: Any, buffers: list[bytes], *, strict: bool, device: str = "cpu") -> Any:
+def decode_tensor(info: Any, buffers: list[bytes], *, strict: bool, device: str = "cpu",
+                  used: set[int] | None = None) -> Any:
+    """One tensor; ``used`` collects the buffers already rebuilt (each may be named once)."""
     if not isinstance(info, dict):
         raise ProtocolError("tensor header is not a mapping")
     dtype, shape = DTYPES.get(info.get("dtype", "")), info.get("shape")
     if dtype is None or not _valid_shape(shape):
-        raise ProtocolError(f"tensor header has bad dtype or shape: {info!r:.200}")
+        raise ProtocolError("tensor header has bad dtype or shape")
     assert isinstance(shape, list)
     if strict and info.get("type") != "torch.Tensor":
         name = str(info.get("type"))[:200].encode("utf-8", "replace").decode().translate(_PRINTABLE)
@@ -166,6 +195,10 @@ def decode_tensor(info: Any, buffers: list[bytes], *, strict: bool, device: str 
     index = info["buffer"]
     if not isinstance(index, int) or not 0 <= index < len(buffers):
         raise ProtocolError("tensor refers to a missing buffer")
+    if used is not None:
+        if index in used:
+            raise ProtocolError("tensor refers to a buffer already used")
+        used.add(index)
     raw = buffers[index]
     numel = math.prod(shape)
     itemsize = torch.empty((), dtype=dtype).element_size()
@@ -238,9 +271,12 @@ def _frame(take: Any) -> tuple[dict[str, Any], list[bytes]]:
     try:
         header = json.loads(take(size))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"header is not JSON: {exc}") from None
+        raise ProtocolError(f"header is not JSON: {str(exc)[:100]}") from None
+    except RecursionError:  # json's own parser recurses once per nesting level
+        raise ProtocolError("header nested too deep") from None
     sizes = header.get("buffers") if isinstance(header, dict) else None
-    if not isinstance(sizes, list) or not all(isinstance(n, int) and n >= 0 for n in sizes):
+    if (not isinstance(sizes, list) or len(sizes) > MAX_NODES
+            or not all(isinstance(n, int) and n >= 0 for n in sizes)):
         raise ProtocolError("header has no valid buffer sizes")
     if sum(sizes) > MAX_PAYLOAD:
         raise ProtocolError("payload is over the limit")

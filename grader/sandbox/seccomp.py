@@ -4,8 +4,11 @@ Runs inside the student's process: the worker installs it after importing
 torch and before importing the student file. Stdlib only. Blocks what a
 function that turns tensors into tensors never needs: new processes (threads
 stay allowed), exec, sockets, ptrace and cross-process memory, mounts and
-namespaces, raising resource limits, signals to any process but itself, and a
-few kernel interfaces (bpf, perf, keyrings, io_uring, modules). Denied calls
+namespaces, raising resource limits, signals to any process but itself,
+changing any file's mode, owner, times or extended attributes (Landlock does
+not fence those), changing identity or capabilities, memory the address-space
+limit does not count (memfd, fallocate, System V and POSIX IPC), and a few
+kernel interfaces (bpf, perf, keyrings, io_uring, modules). Denied calls
 fail with EPERM (clone3 with ENOSYS, so glibc falls back to clone, which is
 then allowed for threads). See sandbox-notes §Layer 2.
 """
@@ -35,6 +38,18 @@ SYSCALLS = {
         "acct": 163, "setrlimit": 160, "prlimit64": 302, "kill": 62, "tkill": 200, "tgkill": 234,
         "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "pidfd_send_signal": 424,
         "pidfd_open": 434, "open_by_handle_at": 304, "name_to_handle_at": 303,
+        # File metadata, which Landlock does not fence: mode, owner, times, extended attributes.
+        "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93,
+        "lchown": 94, "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
+        "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "setxattrat": 463, "removexattr": 197,
+        "lremovexattr": 198, "fremovexattr": 199, "removexattrat": 466, "mknod": 133, "mknodat": 259,
+        # Identity and privilege: nothing to gain back once dropped.
+        "setuid": 105, "setgid": 106, "setreuid": 113, "setregid": 114, "setresuid": 117,
+        "setresgid": 119, "setgroups": 116, "setfsuid": 122, "setfsgid": 123, "capset": 126,
+        "quotactl": 179,
+        # Memory that the address-space limit does not count, or that outlives the process.
+        "memfd_create": 319, "memfd_secret": 447, "fallocate": 285, "shmget": 29, "msgget": 68,
+        "semget": 64, "mq_open": 240,
     },
     "aarch64": {
         "clone": 220, "clone3": 435, "execve": 221, "execveat": 281, "socket": 198,
@@ -47,6 +62,14 @@ SYSCALLS = {
         "prlimit64": 261, "kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138,
         "rt_tgsigqueueinfo": 240, "pidfd_send_signal": 424, "pidfd_open": 434,
         "open_by_handle_at": 265, "name_to_handle_at": 264,
+        "fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchown": 55, "fchownat": 54, "utimensat": 88,
+        "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "setxattrat": 463, "removexattr": 14,
+        "lremovexattr": 15, "fremovexattr": 16, "removexattrat": 466, "mknodat": 33,
+        "setuid": 146, "setgid": 144, "setreuid": 145, "setregid": 143, "setresuid": 147,
+        "setresgid": 149, "setgroups": 159, "setfsuid": 151, "setfsgid": 152, "capset": 91,
+        "quotactl": 60,
+        "memfd_create": 279, "memfd_secret": 447, "fallocate": 47, "shmget": 194, "msgget": 186,
+        "semget": 190, "mq_open": 180,
     },
 }
 SPECIAL = {"clone", "clone3", "kill", "tgkill"}  # decided by their arguments below

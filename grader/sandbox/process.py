@@ -1,0 +1,226 @@
+"""The student's process as the grader sees it: started, limited, drained, talked to, killed.
+
+Trusted side, process plumbing only. ``StudentProcess`` is one fresh
+interpreter running ``worker.py`` on one student file, under the tier
+``confine.probe()`` chose. Its output is drained and capped; its replies are
+read within deadlines and parsed (``messages``); every way it can fail
+becomes ``WorkerGone`` with a reason. Which calls to make, and how often to
+restart, is the runner's business (``runner.py``).
+
+This module imports torch only when the first message is encoded, so that the
+student's process (which imports torch too) starts while the grader loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from grader.course import Limits
+from grader.sandbox import confine
+from grader.sandbox.messages import (
+    Call,
+    Hello,
+    Reply,
+    WorkerGone,
+    call_frame,
+    clean,
+    parse_hello,
+    parse_reply,
+)
+
+START_SECONDS = 60.0  # importing torch on a loaded 2-core machine can take a while
+KEEP_OUTPUT = 8 << 10  # bytes of the student's output kept for feedback
+
+
+class CappedReader(threading.Thread):
+    """Drains one output pipe, keeps the start, and trips past the limit."""
+
+    def __init__(self, stream: Any, limit: int, on_limit: Callable[[], None]) -> None:
+        super().__init__(daemon=True)
+        self.stream, self.limit, self.on_limit = stream, limit, on_limit
+        self.kept = bytearray()
+        self.total = 0
+        self.tripped = False
+
+    def run(self) -> None:
+        while chunk := self.stream.read1(65536) if hasattr(self.stream, "read1") else b"":
+            self.total += len(chunk)
+            if len(self.kept) < KEEP_OUTPUT:
+                self.kept += chunk[: KEEP_OUTPUT - len(self.kept)]
+            if self.total > self.limit and not self.tripped:
+                self.tripped = True
+                self.on_limit()
+
+    def text(self) -> str:
+        return clean(self.kept.decode("utf-8", errors="replace"), KEEP_OUTPUT)
+
+    def restart(self, limit: int) -> None:
+        """Count afresh: a zygote's next child starts with its own output budget."""
+        self.kept, self.total, self.tripped, self.limit = bytearray(), 0, False, limit
+
+
+class Conversation:
+    """Calls and replies over one pair of pipes, the other side's output drained and capped.
+
+    The common part of a ``StudentProcess`` and a ``ZygoteChild``; each says how
+    to kill the other side and how it ended.
+    """
+
+    def __init__(self, to_child: Any, from_child: int, outputs: Sequence[Any], limits: Limits,
+                 device: str) -> None:
+        self.to_child, self.from_child = to_child, from_child
+        self.limits, self.device = limits, device
+        self.started = time.monotonic()
+        self.readers = [CappedReader(s, limits.output_kb << 10, self.kill) for s in outputs]
+        for reader in self.readers:
+            reader.start()
+        self.hello: Hello | None = None
+        self.next_id = 0
+        self.closed = False
+
+    def kill(self) -> None:
+        raise NotImplementedError
+
+    def ended(self) -> int | None:
+        """Wait for the other side's end; its exit status (None when unknown)."""
+        raise NotImplementedError
+
+    def output(self) -> str:
+        return "".join(reader.text() for reader in self.readers)
+
+    def gone(self, reason: str, detail: str = "") -> WorkerGone:
+        if reason != "crashed":  # a crash has ended by itself and can say how
+            self.kill()
+        code = self.ended()
+        for reader in self.readers:
+            reader.join(timeout=1)
+        if any(reader.tripped for reader in self.readers):
+            reason, detail = "output-limit", f"printed more than {self.limits.output_kb} KiB"
+        elif reason == "crashed":
+            detail = exit_detail(code)
+        return WorkerGone(reason, detail, self.output())
+
+    def receive(self, deadline: float, parse: Callable[[dict[str, Any], list[bytes]], Any]) -> Any:
+        """The next frame, parsed; any way it fails ends the conversation with its reason."""
+        from grader.sandbox import protocol
+
+        try:
+            return parse(*protocol.read_frame(self.from_child, deadline))
+        except protocol.Timeout:
+            raise self.gone("timeout") from None
+        except (EOFError, OSError):
+            raise self.gone("crashed") from None
+        except protocol.ProtocolError as exc:
+            raise self.gone("malformed", str(exc)) from None
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError,
+                MemoryError, RuntimeError):  # a frame no check of ours foresaw: still the peer's fault
+            raise self.gone("malformed", "unreadable frame") from None
+
+    def wait_hello(self, deadline: float) -> Hello:
+        if self.hello is None:
+            self.hello = self.receive(min(deadline, self.started + START_SECONDS),
+                                      lambda header, _: parse_hello(header, self.device))
+        return self.hello
+
+    def call(self, call: Call, deadline: float) -> Reply:
+        from grader.sandbox import protocol
+
+        self.next_id += 1
+        header, buffers = call_frame(call, self.next_id)
+        try:
+            self.to_child.write(protocol.pack(header, buffers))
+            self.to_child.flush()
+        except (BrokenPipeError, OSError):
+            raise self.gone("crashed") from None
+        device, ident = self.hello.device if self.hello else self.device, self.next_id
+        reply: Reply = self.receive(
+            deadline, lambda header, payload: parse_reply(header, payload, ident, device))
+        return reply
+
+    def _close_pipes(self) -> None:
+        for reader in self.readers:
+            reader.join(timeout=1)
+        for stream in (self.to_child, *(reader.stream for reader in self.readers)):
+            with contextlib.suppress(OSError):
+                stream.close()
+        os.close(self.from_child)
+
+
+def environment(home: str) -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # see env notes: keep BLAS correct
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+def rlimits(limits: Limits) -> dict[str, int]:
+    return {"RLIMIT_AS": limits.memory_mb << 20, "RLIMIT_CPU": int(limits.exercise_seconds) + 1,
+            "RLIMIT_FSIZE": 16 << 20, "RLIMIT_CORE": 0, "RLIMIT_NOFILE": 256}
+
+
+class StudentProcess(Conversation):
+    """One fresh interpreter that imports one student file as ``module`` and answers calls."""
+
+    def __init__(self, name: str, source: bytes, module: str, limits: Limits, device: str = "cpu") -> None:
+        self.tier = confine.probe()
+        self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+        (self.scratch / name).write_bytes(source)
+        call_r, call_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        gpu = device != "cpu"
+        fence = confine.landlock_paths(self.scratch, gpu) if self.tier.landlock else None
+        config = {"rlimits": rlimits(limits), "seccomp": self.tier.seccomp, "device": device,
+                  "landlock": fence}
+        args = [str(call_r), str(reply_w), module, json.dumps(config)]
+        argv = confine.worker_command(self.tier, self.scratch, [name], args, gpu)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, pass_fds=(call_r, reply_w), cwd=self.scratch,
+                                     env=environment(str(self.scratch)), start_new_session=True)
+        os.close(call_r)
+        os.close(reply_w)
+        outputs = (self.proc.stdout, self.proc.stderr)
+        super().__init__(os.fdopen(call_w, "wb"), reply_r, outputs, limits, device)
+
+    def kill(self) -> None:
+        kill_group(self.proc)
+
+    def ended(self) -> int | None:
+        return self.proc.wait()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.kill()
+        self.proc.wait()
+        self._close_pipes()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def exit_detail(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        return f"killed by signal {name}"
+    return f"exited with status {code}"

@@ -1,0 +1,244 @@
+"""Zygotes: one confined interpreter imports torch once and forks a child per exercise file.
+
+Trusted side (class runs, sandbox-notes §6). A ``Zygote`` never loads student
+code; each ``ZygoteChild`` gets its own pipes and a fresh folder holding its
+one file, fences itself in and is reaped before the next is forked. A
+``SharedZygote`` keeps one alive across students where children fence
+themselves in (``confine.fences_children``); a ``StudentSandbox`` hands a
+student's exercises to it as runners.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from grader.course import ExerciseEntry, Limits
+from grader.sandbox import confine
+from grader.sandbox.messages import Call, Hello, Reply, WorkerGone, parse_hello
+from grader.sandbox.process import START_SECONDS, Conversation, environment, kill_group, rlimits
+from grader.sandbox.runner import Channel, SandboxRunner
+
+
+class Zygote:
+    """A confined interpreter that has imported torch and forks one child per exercise file.
+
+    It never loads student code itself. Each child gets its own pipes and a fresh
+    folder with its one file, fences itself in (Landlock where the kernel has it,
+    seccomp) and is reaped before the next is forked, so children of different
+    students can share one zygote where ``confine.fences_children()`` holds.
+    Any child that must be killed (a time-out, an output flood, a garbled reply)
+    takes the zygote with it; ``alive()`` then says to start another.
+    """
+
+    def __init__(self, limits: Limits, device: str = "cpu") -> None:
+        self.limits, self.device = limits, device
+        self.tier = confine.probe()
+        self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+        self.control, theirs = socket.socketpair()
+        gpu = device != "cpu"
+        config = {"rlimits": rlimits(limits), "seccomp": self.tier.seccomp, "device": device,
+                  "zygote": True, "landlock": confine.child_fence(self.tier, gpu)}
+        fd = theirs.fileno()
+        argv = confine.worker_command(self.tier, self.scratch, [], [str(fd), str(fd), "", json.dumps(config)],
+                                      gpu, zygote=True)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, pass_fds=(fd,), cwd=self.scratch,
+                                     env=environment(str(self.scratch)), start_new_session=True)
+        theirs.close()
+        self.started = time.monotonic()
+        self.failed: Hello | None = None
+        """Why no child can start here (the device asked for is not usable), once known."""
+        self.ready = False
+        self.child: ZygoteChild | None = None
+        self.closed = False
+
+    def fork(self, name: str, source: bytes, module: str, limits: Limits) -> ZygoteChild | FailedStart:
+        """Start a child on ``source`` (saved as ``name``), imported as ``module``."""
+        from grader.sandbox import protocol
+
+        if self.child is not None:  # one child at a time: the last one ends first
+            self.child.close()
+        if not self._wait_ready():
+            return FailedStart(self.failed)
+        pipes = [os.pipe() for _ in range(4)]  # calls, replies, stdout, stderr
+        theirs = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
+        rlimits = {"RLIMIT_CPU": int(limits.exercise_seconds) + 1, "RLIMIT_AS": limits.memory_mb << 20}
+        frame = protocol.pack({"op": "fork", "file": name, "module": module, "rlimits": rlimits}, [source])
+        try:
+            socket.send_fds(self.control, [b"F"], theirs)
+            self.control.sendall(frame)
+        except OSError:
+            self.kill()
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        self.child = ZygoteChild(self, os.fdopen(pipes[0][1], "wb"), pipes[1][0],
+                                 (os.fdopen(pipes[2][0], "rb"), os.fdopen(pipes[3][0], "rb")), limits)
+        return self.child
+
+    def _wait_ready(self) -> bool:
+        if not self.ready and self.failed is None and self.alive():
+            header = self._receive(self.started + START_SECONDS)
+            if header is not None and header.get("op") == "ready":
+                self.ready = True
+            elif header is not None and header.get("op") == "hello":  # it could not start: say why
+                try:
+                    self.failed = parse_hello(header, self.device)
+                except Exception:  # a greeting that does not parse: nothing it says is believed
+                    self.failed = Hello(ok=False)
+                    self.kill()
+        return self.ready and self.alive()
+
+    def _receive(self, deadline: float) -> dict[str, Any] | None:
+        from grader.sandbox import protocol
+
+        try:
+            return protocol.read_frame(self.control.fileno(), deadline)[0]
+        except (protocol.Timeout, protocol.ProtocolError, EOFError, OSError, ValueError):
+            self.kill()
+            return None
+
+    def reaped(self, deadline: float) -> int | None:
+        """Wait for the zygote to report its child's end; the exit status, or None (and it is killed)."""
+        header = self._receive(deadline) if self.alive() else None
+        status = header.get("status") if header is not None and header.get("op") == "exited" else None
+        if header is not None and not isinstance(status, int):
+            self.kill()  # not the report that was due: nothing it says can be trusted now
+        self.child = None
+        return status if isinstance(status, int) else None
+
+    def alive(self) -> bool:
+        return not self.closed and self.proc.poll() is None
+
+    def kill(self) -> None:
+        kill_group(self.proc)
+        self.proc.wait()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.kill()
+        self.closed = True
+        self.control.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class ZygoteChild(Conversation):
+    """A zygote's child, seen as a process of its own: closing it ends the child, not the zygote."""
+
+    def __init__(self, zygote: Zygote, to_child: Any, from_child: int, outputs: Sequence[Any],
+                 limits: Limits) -> None:
+        self.zygote = zygote
+        self.status: int | None = None
+        self.reaped = False
+        super().__init__(to_child, from_child, outputs, limits, zygote.device)
+
+    def kill(self) -> None:
+        self.zygote.kill()
+
+    def ended(self) -> int | None:
+        if not self.reaped:
+            self.reaped = True
+            self.status = self.zygote.reaped(time.monotonic() + 5)
+        return self.status
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self.to_child.close()  # the child reads the end of its calls and exits
+        self.ended()
+        self._close_pipes()
+
+
+class FailedStart:
+    """A child that could not start because its zygote could not: it says why when greeted."""
+
+    def __init__(self, hello: Hello | None) -> None:
+        self.failure = hello
+        """The zygote's own greeting when it said why (the device asked for is not usable)."""
+
+    def wait_hello(self, deadline: float) -> Hello:
+        if self.failure is not None:
+            return self.failure
+        raise WorkerGone("crashed", "the sandbox could not start")
+
+    def call(self, call: Call, deadline: float) -> Reply:
+        self.wait_hello(deadline)
+        raise WorkerGone("crashed", "the sandbox could not start")
+
+    def close(self) -> None:
+        pass
+
+
+class StudentSandbox:
+    """Where one student's exercises run: a child of a zygote each, torch imported once.
+
+    For class runs (sandbox-notes §6). Each exercise's child starts from the
+    zygote's clean state in a folder holding only its file, so nothing carries
+    over between exercises. The zygote is this student's own, or ``shared``
+    across students where children fence themselves in (``confine.fences_children``).
+    A zygote that had to be killed (a time-out, an output flood) is replaced.
+    """
+
+    def __init__(self, files: Mapping[str, bytes], entries: Sequence[ExerciseEntry], device: str = "cpu",
+                 shared: SharedZygote | None = None) -> None:
+        self.files, self.device = dict(files), device
+        self.zygotes = shared or SharedZygote(zygote_limits(entries), device)
+        self.own = shared is None
+
+    def runner(self, source: bytes, entry: ExerciseEntry, device: str) -> SandboxRunner:
+        """A runner for ``entry``'s file (``grade_source``'s ``start_runner``)."""
+        assert self.files.get(entry.file) == source and device == self.device
+        def start() -> Channel:
+            return self.zygotes.get().fork(entry.file, source, entry.module, entry.limits)
+
+        return SandboxRunner(source, entry.file, entry.module, entry.limits, device, start=start)
+
+    def close(self) -> None:
+        if self.own:
+            self.zygotes.close()
+
+    def __enter__(self) -> StudentSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def zygote_limits(entries: Sequence[ExerciseEntry]) -> Limits:
+    """A zygote's own limits: room for the largest exercise (each child sets its own)."""
+    return Limits(call_seconds=max(e.limits.call_seconds for e in entries),
+                  exercise_seconds=sum(e.limits.exercise_seconds for e in entries),
+                  memory_mb=max(e.limits.memory_mb for e in entries),
+                  output_kb=max(e.limits.output_kb for e in entries))
+
+
+class SharedZygote:
+    """A zygote kept for as long as it lives, and started again when it does not."""
+
+    def __init__(self, limits: Limits, device: str = "cpu") -> None:
+        self.limits, self.device = limits, device
+        self.zygote: Zygote | None = None
+
+    def get(self) -> Zygote:
+        if self.zygote is None or not self.zygote.alive():
+            self.close()
+            self.zygote = Zygote(self.limits, self.device)
+        return self.zygote
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+            self.zygote = None
