@@ -75,15 +75,16 @@ class ClassRun:
 
 
 def require_confinement(allow_unsandboxed: bool) -> None:
-    """Refuse a class run where student code could read the course and other students' files.
+    """Refuse an official grade where student code could read the course and other students' files.
 
-    Below the Landlock tier nothing fences the file system: a submission could read
-    ``solutions/`` and return the reference's answers. ``--allow-unsandboxed`` overrides.
+    Below the fenced tiers (bubblewrap, Landlock, an unprivileged user) a submission
+    could read ``solutions/`` and return the reference's answers. ``--allow-unsandboxed``
+    overrides, and every result still records the tier it was graded under.
     """
     from grader.sandbox.confine import probe
 
     tier = probe()
-    if not allow_unsandboxed and tier.name not in ("bubblewrap", "landlock"):
+    if not allow_unsandboxed and not tier.fenced:
         raise UsageError(f"this machine confines student code with {tier.name} only, which does not fence "
                          "off the file system (see grade doctor); pass --allow-unsandboxed to grade anyway")
 
@@ -169,6 +170,9 @@ def grade_student(task: StudentTask, keep: bool = True) -> list[tuple[GradeKey, 
 
     require_confinement(task.allow_unsandboxed)  # on a cluster, this is the worker machine's tier
     course = _course(task.course_file)
+    from grader.sandbox.confine import seal
+
+    seal(_secrets(course))
     entries = [course.resolve(job.key.exercise) for job in task.jobs]
     pairs = zip(entries, task.jobs, strict=True)
     files = {e.file: job.source for e, job in pairs if isinstance(job.source, bytes)}
@@ -180,6 +184,11 @@ def grade_student(task: StudentTask, keep: bool = True) -> list[tuple[GradeKey, 
                                   start_runner=sandbox.runner, replays=_replays(task.shared))
             graded[i] = (job.key, to_data(result))
     return [graded[i] for i in range(len(task.jobs))]
+
+
+def _secrets(course: Course) -> list[Path]:
+    """What no student's process may read: the references and specs, and what the grader keeps."""
+    return [course.solutions_dir, course.root / ".grade"]
 
 
 def _order(task: StudentTask) -> list[int]:

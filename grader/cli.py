@@ -22,6 +22,9 @@ LANG = click.option("--lang", type=click.Choice(LANGUAGES), default=None,
                     help="Feedback language (default: from the locale).")
 COURSE = click.option("--course", "course_path", type=click.Path(path_type=Path), default=None,
                       help="course.yaml or its folder (default: found from the current folder).")
+ALLOW_UNSANDBOXED = click.option(
+    "--allow-unsandboxed", is_flag=True,
+    help="Record a grade even where student code cannot be fenced off the file system (see grade doctor).")
 
 
 class ExerciseGroup(click.Group):
@@ -65,16 +68,21 @@ def cli(ctx: click.Context) -> ExitCode | None:
               help="Run again the one failing check and input a token from an earlier run names.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
               help="Where the student's functions get their inputs (auto: cuda when a GPU is present).")
+@ALLOW_UNSANDBOXED
 @LANG
 @COURSE
 def check(exercise: str, file: Path | None, as_json: bool, verbose: bool, token: str | None,
-          device: str, lang: str | None, course_path: Path | None) -> ExitCode:
+          device: str, allow_unsandboxed: bool, lang: str | None, course_path: Path | None) -> ExitCode:
     """Grade one exercise (exercise-05, 05, ex05 or forget-gate)."""
     from grader.grading import grade_file, resolve_device
 
     course = _course(course_path)
     entry = course.resolve(exercise)
     _warn_if_unconfined(verbose)
+    if as_json:  # a grade meant to be recorded (Gradescope's results.json): only from a fenced tier
+        from grader.classroom import require_confinement
+
+        require_confinement(allow_unsandboxed)
     if token is not None:
         from grader.checks.replay import decode
 
@@ -234,13 +242,16 @@ def gradescope(out: Path, course_path: Path | None) -> ExitCode:
 @cli.command("autograde", hidden=True)
 @click.argument("submission", type=click.Path(path_type=Path))
 @click.option("--results", "results_path", type=click.Path(path_type=Path), required=True)
+@ALLOW_UNSANDBOXED
 @LANG
 @COURSE
-def autograde(submission: Path, results_path: Path, lang: str | None, course_path: Path | None) -> ExitCode:
+def autograde(submission: Path, results_path: Path, allow_unsandboxed: bool, lang: str | None,
+              course_path: Path | None) -> ExitCode:
     """Grade every exercise file in SUBMISSION into a results.json (what run_autograder calls)."""
     from grader.delivery import autograde as grade_submission
 
-    document = grade_submission(_course(course_path), submission, results_path, lang or "en")
+    document = grade_submission(_course(course_path), submission, results_path, lang or "en",
+                                allow_unsandboxed)
     click.echo(f"score {document['score']} / {document['max_score']} -> {results_path}")
     return ExitCode.PASSED
 
@@ -288,8 +299,7 @@ def validate(only: str | None, course_path: Path | None) -> ExitCode:
               help="Grade on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every student's scores.")
 @click.option("--only", default=None, metavar="EXERCISE", help="Grade one exercise only.")
-@click.option("--allow-unsandboxed", is_flag=True,
-              help="Grade even where student code cannot be fenced off the file system (see grade doctor).")
+@ALLOW_UNSANDBOXED
 @LANG
 @COURSE
 def class_(submissions: Path, out: Path, workers: int | None, scheduler: str | None, as_json: bool,

@@ -191,19 +191,31 @@ def find_submitted(course: Course, folder: Path) -> dict[str, Path]:
     return found
 
 
-def autograde(course: Course, submission: Path, results: Path, lang: str) -> dict[str, object]:
-    """Grade every exercise file in ``submission`` and write Gradescope's results.json to ``results``."""
+def autograde(course: Course, submission: Path, results: Path, lang: str,
+              allow_unsandboxed: bool = False) -> dict[str, object]:
+    """Grade every exercise file in ``submission`` and write Gradescope's results.json to ``results``.
+
+    Only where student code is fenced off the course (``require_confinement``): elsewhere
+    results.json says that nothing was graded, and why, and the command fails.
+    """
     import json
 
-    from grader.classroom import FileJob, StudentTask, grade_student
+    from grader.classroom import FileJob, StudentTask, grade_student, require_confinement
     from grader.feedback.class_report import write_text
     from grader.feedback.gradescope import results_json
     from grader.gradebook import GradeKey, file_digest
     from grader.results import from_data
+    from grader.sandbox.confine import probe
     from grader.submission import Submission
 
     if not submission.is_dir():
         raise UsageError(f"SUBMISSION: {submission} is not a folder")
+    try:
+        require_confinement(allow_unsandboxed)
+    except UsageError as refused:
+        write_text(results, json.dumps({"score": 0, "output": f"Not graded: {refused}", "tests": [],
+                                        "extra_data": {"sandbox": [probe().name], "graded": False}}))
+        raise
     jobs = []
     for exercise, path in find_submitted(course, submission).items():
         source = Submission(exercise, path).source()
@@ -211,7 +223,7 @@ def autograde(course: Course, submission: Path, results: Path, lang: str) -> dic
     graded = []
     if jobs:
         course_file = str(course.root / "course.yaml")
-        task = StudentTask(course_file, "submission", tuple(jobs), allow_unsandboxed=True)
+        task = StudentTask(course_file, "submission", tuple(jobs), allow_unsandboxed=allow_unsandboxed)
         graded = [from_data(data) for _, data in grade_student(task, keep=False)]
     document = results_json(graded, lang)
     if not graded:

@@ -55,8 +55,12 @@ def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, 
     ``shown`` is how the file is named in the result. ``replays`` carries the inputs
     earlier submissions met, across the files of a class run (same result, less time).
     """
+    from grader.sandbox.confine import probe, seal
+
     start = time.monotonic()
     problem = source if isinstance(source, Failure) else None
+    tier = probe()
+    seal([course.solutions_dir, course.root / ".grade"], tier)  # the uid tier's fence: out of reach first
     runner = None if isinstance(source, Failure) else start_runner(source, entry, device)
     try:
         exercise = load_exercise(course, entry)  # loads while the student's process starts
@@ -78,7 +82,8 @@ def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, 
             runner.close()
     return ExerciseResult(exercise=entry.id, title=entry.title, file=shown,
                           checks=tuple(checks), seconds=round(time.monotonic() - start, 3),
-                          problem=problem, student=student, device=device, digest=file_digest(source))
+                          problem=problem, student=student, device=device, digest=file_digest(source),
+                          sandbox=tier.name)
 
 
 def resolve_device(choice: str) -> str:
@@ -106,7 +111,7 @@ def grade_reference(course: Course, entry: ExerciseEntry,
     runner = LocalRunner(functions or exercise.references())
     checks = grade_checks(exercise, runner, entry.points, shrink=shrink)
     return ExerciseResult(exercise=entry.id, title=entry.title, file="<reference>",
-                          checks=tuple(checks), seconds=round(time.monotonic() - start, 3))
+                          checks=tuple(checks), seconds=round(time.monotonic() - start, 3), sandbox="trusted")
 
 
 def load_exercise(course: Course, entry: ExerciseEntry):  # type: ignore[no-untyped-def]

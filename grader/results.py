@@ -106,6 +106,9 @@ class CheckResult:
     failure: Failure | None = None
     variant_ko: str = ""
     """The variant in Korean, when it has words."""
+    credited: bool = True
+    """False when the check held but earns nothing yet: a check that does not compare values
+    pays only once the function's values match the reference (see ``engine.GUARD_KINDS``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,8 @@ class ExerciseResult:
     """Where the student's functions got their inputs."""
     digest: str = ""
     """What identifies the graded file's content (``gradebook.file_digest``)."""
+    sandbox: str = ""
+    """The confinement tier the student's code ran under (``confine.TIERS``; "trusted" for references)."""
 
     @property
     def score(self) -> float:

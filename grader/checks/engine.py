@@ -18,7 +18,7 @@ from hypothesis.errors import Flaky
 
 from grader.checks import replay
 from grader.checks.diagnose import diagnose
-from grader.checks.properties import Check, Memo, Target, standard_checks
+from grader.checks.properties import DTYPE_LABELS, Check, Memo, Target, standard_checks
 from grader.checks.snippets import call_source, literal
 from grader.checks.store import ReplayStore
 from grader.errors import UsageError
@@ -156,7 +156,7 @@ class Replays:
             shrink: bool = True) -> tuple[Status, int, Failure | None]:
         key = (id(target.exercise), check.name)  # specs are loaded once per process
         recorded = self._shared(self.cases, key, target, check, "passed")
-        if recorded is not None:
+        if recorded:  # an empty list proves nothing: a check never passes on zero examples
             for seen, case in enumerate(recorded, start=1):
                 try:
                     failure = check.verify(target, case)
@@ -175,6 +175,8 @@ class Replays:
                 return Status.PASSED, len(recorded), None
         search = _Search(check, target)
         status, seen, failure = _run(search, examples, shrink, fresh=lambda: self._fresh(key, target, check))
+        if status is Status.PASSED and not search.passed:
+            return _no_examples(search)
         if status is Status.PASSED:
             self._share(self.cases, key, target, check, "passed", search.passed)
         elif search.best is not None and shrink:
@@ -221,7 +223,15 @@ class Replays:
 def run_check(check: Check, target: Target, examples: int,
               shrink: bool = True) -> tuple[Status, int, Failure | None]:
     """Search for an input that breaks ``check``; shrink it (unless told not to); explain it."""
-    return _run(_Search(check, target), examples, shrink)
+    search = _Search(check, target)
+    status, seen, failure = _run(search, examples, shrink)
+    return _no_examples(search) if status is Status.PASSED and not search.passed else (status, seen, failure)
+
+
+def _no_examples(search: _Search) -> tuple[Status, int, Failure | None]:
+    """A check that met no input has shown nothing: an error of the course, never a pass."""
+    detail = {"type": "NoExamples", "message": f"{search.check.name}: no input was tried"}
+    return Status.ERROR, 0, Failure(Kind.GRADER_ERROR, detail)
 
 
 def record(check: Check, target: Target, examples: int, seed: int) -> list[Case]:
@@ -313,6 +323,26 @@ def check_result(check: Check, checks: Sequence[Check], points: float, status: S
                        score=worth if status is Status.PASSED else 0.0, examples=examples, failure=failure)
 
 
+GUARD_KINDS = frozenset({"keeps-inputs", "raises-value-error", "holds", "no-forbidden-calls"})
+"""Checks that do not compare values: a function that computes nothing (a constant of the right
+shape, a stub that raises ValueError) passes them, so they earn points only once the function's
+values match the reference on one dtype at least (its main ``matches-reference`` check)."""
+
+
+def _main_values_check(check: Check) -> bool:
+    """A function's own value check (per dtype), as opposed to a named edge case."""
+    return check.kind == "matches-reference" and check.variant in ("", *DTYPE_LABELS)
+
+
+def credit(results: list[CheckResult], checks: Sequence[Check]) -> list[CheckResult]:
+    """``results`` with the guard checks of functions whose values never matched earning nothing."""
+    computes = {c.function for c, r in zip(checks, results, strict=True)
+                if _main_values_check(c) and r.status is Status.PASSED}
+    return [dataclasses.replace(r, score=0.0, credited=False)
+            if r.kind in GUARD_KINDS and r.function not in computes and r.score > 0 else r
+            for r in results]
+
+
 def grade_checks(exercise: Exercise, runner: Any, points: float,
                  on_check: Callable[[CheckResult], None] | None = None,
                  shrink: bool = True, replays: Replays | None = None) -> list[CheckResult]:
@@ -321,16 +351,17 @@ def grade_checks(exercise: Exercise, runner: Any, points: float,
         replays = exercise.bank.replays
     run = replays.run if replays is not None else run_check
     checks = standard_checks(exercise)
-    results = []
+    results: list[CheckResult] = []
     for check in checks:
         memo = replays.memo if replays is not None else None
         target = Target(exercise, exercise.function(check.function), runner, memo)
         examples = max(1, round(exercise.examples * check.effort))
         status, seen, failure = run(check, target, examples, shrink)
-        result = check_result(check, checks, points, status, seen, failure)
-        results.append(result)
+        results.append(check_result(check, checks, points, status, seen, failure))
+        # Checks run in order, each function's value checks before its guards: credit what is known.
+        results[-1] = credit(results, checks[: len(results)])[-1]
         if on_check is not None:
-            on_check(result)
+            on_check(results[-1])
     return results
 
 

@@ -413,6 +413,10 @@ def _dtype_label(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
+DTYPE_LABELS = tuple(_dtype_label(d) for d in (torch.float16, torch.bfloat16, torch.float32, torch.float64))
+"""The variants of a function's main value checks (one per float dtype it takes)."""
+
+
 def _any_dtype(cases: Callable[[torch.dtype], st.SearchStrategy[Case]],
                dtypes: Any) -> st.SearchStrategy[Case]:
     # One strategy per dtype, built once: hypothesis validates a strategy the first time it is drawn.

@@ -39,7 +39,9 @@ class ReplayStore:
             cases = protocol.decode(header["cases"], buffers)
         except (OSError, KeyError, ValueError, protocol.ProtocolError):
             return None
-        return cases if isinstance(cases, list) and all(isinstance(c, dict) for c in cases) else None
+        if not isinstance(cases, list) or not cases or not all(isinstance(c, dict) for c in cases):
+            return None  # an empty list would let a check pass on no example at all
+        return cases
 
     def save(self, exercise: str, check: str, what: str, cases: list[Case]) -> None:
         buffers: list[bytes] = []

@@ -19,6 +19,8 @@ def _test(result: ExerciseResult, check: CheckResult, lang: str) -> dict[str, An
         output = failure_markdown(check.failure, lang, result.exercise)
     elif result.problem is not None and check.status is not Status.PASSED:
         output = failure_markdown(result.problem, lang)
+    elif not check.credited:
+        output = text(LABELS, "values-first", lang)
     else:
         output = ""
     return {
@@ -44,4 +46,6 @@ def results_json(results: list[ExerciseResult], lang: str) -> dict[str, Any]:
         "output": "\n\n".join(problems) or f"{text(LABELS, 'score', lang)}: {score:g} / {max_score:g}",
         "output_format": "md",
         "tests": tests,
+        # The tier each file was graded under: an instructor can tell a fenced grade from one that was not.
+        "extra_data": {"sandbox": sorted({r.sandbox for r in results if r.sandbox})},
     }

@@ -149,6 +149,8 @@ TITLES: dict[str, dict[str, str]] = {
 
 LABELS: dict[str, dict[str, str]] = {
     "score": {"en": "Score", "ko": "점수"},
+    "sandbox": {"en": "sandbox", "ko": "샌드박스"},
+    "values-first": {"en": "counts once the values match", "ko": "값이 맞으면 점수 인정"},
     "check": {"en": "Check", "ko": "검사"},
     "points": {"en": "Points", "ko": "배점"},
     "exercise": {"en": "Exercise", "ko": "연습 문제"},

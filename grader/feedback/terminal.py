@@ -47,7 +47,8 @@ def summary_table(result: ExerciseResult, lang: str) -> Table:
         mark, style = MARKS[check.status]
         name = Text.assemble((mark + " ", style), check_title(check, lang))
         ran = str(check.examples) if check.examples else text(LABELS, "not-run", lang)
-        table.add_row(name, f"{_points(check.score)}/{_points(check.max_score)}", ran)
+        withheld = "" if check.credited else f" ({text(LABELS, 'values-first', lang)})"
+        table.add_row(name, f"{_points(check.score)}/{_points(check.max_score)}{withheld}", ran)
     return table
 
 
@@ -98,9 +99,10 @@ def render_exercise(result: ExerciseResult, console: Console, lang: str, verbose
     verdict = (text(LABELS, "all-passed", lang) if result.passed
                else text(LABELS, "some-failed", lang, failed=failed, total=len(result.checks)))
     style = "bold green" if result.passed else "bold red"
+    tier = f", {text(LABELS, 'sandbox', lang)}: {result.sandbox}" if result.sandbox else ""
     console.print(Text.assemble((f"{text(LABELS, 'score', lang)}: {_points(result.score)} / "
                                  f"{_points(result.max_score)}  ", "bold"), (verdict, style),
-                                f"  ({result.seconds:.1f} s)"))
+                                f"  ({result.seconds:.1f} s{tier})"))
 
 
 def render_validation(item: ExerciseValidation, console: Console) -> None:

@@ -9,12 +9,21 @@ Trusted side. Tiers, strongest first (sandbox-notes §6):
 * ``landlock``: where bubblewrap cannot make namespaces, the kernel's Landlock
   lets the student's process read only the Python install (and /usr, /proc,
   a few devices) and write only its own work folder; no TCP. Plus seccomp.
+* ``uid``: where neither works but the grader runs as root (Gradescope's
+  container): the student's process runs as an unprivileged user with no
+  capabilities, and the course files it must not read are sealed off from
+  that user (``seal``) before any student code runs. Plus seccomp.
 * ``seccomp``: the student's process may not fork, exec, open sockets, ptrace,
   mount, raise its limits or signal other processes. Plus everything below.
 * ``rlimits``: a fresh process with address-space, CPU, file-size and
   open-file limits, wall-clock limits and capped output: robust, not confined.
 
-``GRADER_SANDBOX=bubblewrap|landlock|seccomp|rlimits`` caps the tier (tests use it to
+In every tier the student's process gives up every capability before its
+file is imported (``privilege.py``). ``FENCED`` tiers keep student code off the
+course's files; official grades (a class run, the Gradescope autograder,
+``--json``) refuse to grade below them unless told to.
+
+``GRADER_SANDBOX=bubblewrap|landlock|uid|seccomp|rlimits`` caps the tier (tests use it to
 prove each fallback still holds).
 """
 
@@ -23,14 +32,20 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-TIERS = ("bubblewrap", "landlock", "seccomp", "rlimits")
+TIERS = ("bubblewrap", "landlock", "uid", "seccomp", "rlimits")
+FENCED = ("bubblewrap", "landlock", "uid")
+"""The tiers in which student code cannot read the solutions or other students' files."""
+NOBODY = 65534
+"""The unprivileged user (and group) of the ``uid`` tier: nobody/nogroup on Debian and its kin."""
 HERE = Path(__file__).resolve().parent
 WORKER_FILES = ("worker.py", "protocol.py", "evaluate.py", "privilege.py", "seccomp.py", "landlock.py")
 INSIDE = Path("/opt/grader")  # where the worker's files appear inside bubblewrap
@@ -46,9 +61,15 @@ class Tier:
     landlock: bool
     reason: str
     """Why a stronger tier is not in force (empty when the strongest is)."""
+    uid: int | None = None
+    """The unprivileged user the student's process runs as (the ``uid`` tier), or None."""
 
     def describe(self) -> str:
         return self.name + (f" ({self.reason})" if self.reason else "")
+
+    @property
+    def fenced(self) -> bool:
+        return self.name in FENCED
 
 
 def _cap() -> int:
@@ -77,11 +98,80 @@ def probe() -> Tier:
         return Tier("landlock", None, seccomp_ok, True, "; ".join(reasons))
     if cap <= 1:
         reasons.append("the kernel has no Landlock")
-    if cap <= 2 and seccomp_ok:
-        return Tier("seccomp", None, True, False, "; ".join(reasons))
+    if cap <= 2 and _is_root() and (unreachable := _unreachable_for(NOBODY)) is None:
+        return Tier("uid", None, seccomp_ok, False, "; ".join(reasons), uid=NOBODY)
     if cap <= 2:
+        reasons.append("not root" if not _is_root() else f"{unreachable} is not readable by uid {NOBODY}")
+    if cap <= 3 and seccomp_ok:
+        return Tier("seccomp", None, True, False, "; ".join(reasons))
+    if cap <= 3:
         reasons.append("seccomp is unavailable")
     return Tier("rlimits", None, False, False, "; ".join(reasons))
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def reachable(path: Path, uid: int, gid: int | None = None, need: int = 0o4) -> bool:
+    """Whether ``uid`` (group ``gid``) could reach ``path`` and read (``need``) it, by its permission bits.
+
+    Every folder above it must let that user in (x); ``path`` itself must grant ``need``.
+    """
+    gid = uid if gid is None else gid
+    try:
+        path = path.resolve()
+        chain = [*reversed(path.parents), path]
+        for i, step in enumerate(chain):
+            info = step.stat()
+            want = 0o1 if i < len(chain) - 1 else need | (0o1 if stat.S_ISDIR(info.st_mode) else 0)
+            shift = 6 if info.st_uid == uid else 3 if info.st_gid == gid else 0
+            if (info.st_mode >> shift) & want != want:
+                return False
+    except OSError:
+        return False
+    return True
+
+
+def _unreachable_for(uid: int) -> str | None:
+    """The first folder the worker needs that ``uid`` cannot read (the ``uid`` tier needs none), or None."""
+    for root in (*python_roots(), HERE, Path(sys.executable)):
+        if not reachable(root, uid, need=0o5 if root.is_dir() else 0o4):
+            return str(root)
+    return None
+
+
+def seal(paths: Sequence[Path], tier: Tier | None = None) -> list[Path]:
+    """In the ``uid`` tier, take group and other permissions off each of ``paths`` its user could read.
+
+    PrairieLearn's model: secrets out of the grading user's reach before any
+    student code runs. A folder stays usable by its owner (the grader). In
+    other tiers nothing changes (the fence keeps these paths out of reach).
+    Returns what was sealed.
+    """
+    tier = tier or probe()
+    sealed: list[Path] = []
+    if tier.uid is None:
+        return sealed
+    for path in paths:
+        if path.exists() and reachable(path, tier.uid, need=0):
+            try:
+                path.chmod(path.stat().st_mode & 0o7700)
+                sealed.append(path)
+            except OSError:
+                pass
+    return sealed
+
+
+def scratch_folder(tier: Tier) -> Path:
+    """A fresh folder for one student's process, owned by the user it runs as."""
+    base = None
+    if tier.uid is not None and not reachable(Path(tempfile.gettempdir()), tier.uid, need=0o1):
+        base = "/tmp"  # TMPDIR lies behind a private folder: the unprivileged user could not enter
+    folder = Path(tempfile.mkdtemp(prefix="grade-", dir=base))
+    if tier.uid is not None:
+        os.chown(folder, tier.uid, tier.uid)
+    return folder
 
 
 def _landlock_abi() -> int:
@@ -164,6 +254,8 @@ def worker_command(tier: Tier, scratch: Path, files: Sequence[str], args: list[s
     A ``zygote`` is started in the work folder itself, with no file: each child's file comes over its socket.
     """
     python = [sys.executable, "-I", "-B", "-u"]
+    if tier.uid is not None:  # some builds' frozen ``site`` misses site-packages for another user
+        python += ["-X", "frozen_modules=off"]
     if tier.bwrap is None:
         target = scratch if zygote else scratch / files[0]
         return [*python, str(HERE / "worker.py"), *args[:2], str(target), *args[2:]]

@@ -19,11 +19,9 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from grader.course import Limits
@@ -176,19 +174,20 @@ class StudentProcess(Conversation):
 
     def __init__(self, name: str, source: bytes, module: str, limits: Limits, device: str = "cpu") -> None:
         self.tier = confine.probe()
-        self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+        self.scratch = confine.scratch_folder(self.tier)
         (self.scratch / name).write_bytes(source)
         call_r, call_w = os.pipe()
         reply_r, reply_w = os.pipe()
         gpu = device != "cpu"
         fence = confine.landlock_paths(self.scratch, gpu) if self.tier.landlock else None
         config = {"rlimits": rlimits(limits), "seccomp": self.tier.seccomp, "device": device,
-                  "landlock": fence}
+                  "landlock": fence, "hide_proc": self.tier.uid is not None}
         args = [str(call_r), str(reply_w), module, json.dumps(config)]
         argv = confine.worker_command(self.tier, self.scratch, [name], args, gpu)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, pass_fds=(call_r, reply_w), cwd=self.scratch,
-                                     env=environment(str(self.scratch)), start_new_session=True)
+                                     env=environment(str(self.scratch)), start_new_session=True,
+                                     **as_user(self.tier))
         os.close(call_r)
         os.close(reply_w)
         outputs = (self.proc.stdout, self.proc.stderr)
@@ -208,6 +207,13 @@ class StudentProcess(Conversation):
         self.proc.wait()
         self._close_pipes()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def as_user(tier: confine.Tier) -> dict[str, Any]:
+    """``Popen`` arguments that start the process as the tier's unprivileged user, no groups kept."""
+    if tier.uid is None:
+        return {}
+    return {"user": tier.uid, "group": tier.uid, "extra_groups": []}
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -16,16 +16,14 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from grader.course import ExerciseEntry, Limits
 from grader.sandbox import confine
 from grader.sandbox.messages import Call, Hello, Reply, WorkerGone, parse_hello
-from grader.sandbox.process import START_SECONDS, Conversation, environment, kill_group, rlimits
+from grader.sandbox.process import START_SECONDS, Conversation, as_user, environment, kill_group, rlimits
 from grader.sandbox.runner import Channel, SandboxRunner
 
 
@@ -43,17 +41,19 @@ class Zygote:
     def __init__(self, limits: Limits, device: str = "cpu") -> None:
         self.limits, self.device = limits, device
         self.tier = confine.probe()
-        self.scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+        self.scratch = confine.scratch_folder(self.tier)
         self.control, theirs = socket.socketpair()
         gpu = device != "cpu"
         config = {"rlimits": rlimits(limits), "seccomp": self.tier.seccomp, "device": device,
-                  "zygote": True, "landlock": confine.child_fence(self.tier, gpu)}
+                  "zygote": True, "landlock": confine.child_fence(self.tier, gpu),
+                  "hide_proc": self.tier.uid is not None}
         fd = theirs.fileno()
         argv = confine.worker_command(self.tier, self.scratch, [], [str(fd), str(fd), "", json.dumps(config)],
                                       gpu, zygote=True)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, pass_fds=(fd,), cwd=self.scratch,
-                                     env=environment(str(self.scratch)), start_new_session=True)
+                                     env=environment(str(self.scratch)), start_new_session=True,
+                                     **as_user(self.tier))
         theirs.close()
         self.started = time.monotonic()
         self.failed: Hello | None = None
