@@ -108,8 +108,10 @@ def load(path: Path, exercise_id: str) -> Exercise:
                 check = replace(check, **{field: rule})
             checks.append(check)
             cases[check.name] = [protocol.decode(c, buffers, strict=False) for c in item["cases"]]
-    except (OSError, KeyError, TypeError, ValueError, protocol.ProtocolError) as exc:
-        raise CourseConfigError(f"{exercise_id}: cannot read the bank ({exc})", where=str(path)) from None
+    except (OSError, KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError,
+            protocol.ProtocolError) as exc:
+        reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise CourseConfigError(f"{exercise_id}: cannot read the bank ({reason})", where=str(path)) from None
     replays = Replays(only=True)
     replays.memo = Memo(memo)
     hints = [Hint(str(en), str(ko)) for en, ko in header.get("hints", [])]

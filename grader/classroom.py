@@ -14,9 +14,10 @@ from __future__ import annotations
 import atexit
 import functools
 import os
+import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -25,9 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.course import Course, load_course
-from grader.errors import UsageError
+from grader.errors import GraderError, UsageError
 from grader.gradebook import Gradebook, GradeKey, course_version, file_digest, grader_version, sha256
-from grader.results import Failure, from_data, to_data
+from grader.results import ExerciseResult, Failure, from_data, to_data
 from grader.roster import Ignored, Roster
 from grader.submission import Submission
 
@@ -55,6 +56,8 @@ class StudentTask:
     allow_unsandboxed: bool = False
     shared: str | None = None
     """A folder where the grading processes of this run share the inputs they met (``ReplayStore``)."""
+    shared_key: bytes = b""
+    """The secret that authenticates what is shared there (``store.key_for``)."""
 
 
 @dataclass(slots=True)
@@ -98,6 +101,9 @@ def plan(course: Course, roster: Roster, book: Gradebook, allow_unsandboxed: boo
     """
     versions = grader_version(), course_version(course)
     store = str(shared / sha256("\0".join(versions).encode())[:16]) if shared is not None else None
+    from grader.checks.store import key_for
+
+    secret = key_for(shared) if shared is not None else b""
     tasks, keys, already = [], [], 0
     course_file = str(course.root / "course.yaml")
     for work in roster.students:
@@ -111,7 +117,8 @@ def plan(course: Course, roster: Roster, book: Gradebook, allow_unsandboxed: boo
             else:
                 jobs.append(FileJob(key, f"{work.student}/{path.name}", source))
         if jobs:
-            tasks.append(StudentTask(course_file, work.student, tuple(jobs), allow_unsandboxed, store))
+            tasks.append(StudentTask(course_file, work.student, tuple(jobs), allow_unsandboxed, store,
+                                     secret))
     return tasks, keys, already
 
 
@@ -128,12 +135,12 @@ def warm(course_file: str) -> None:
 
 
 @functools.cache
-def _replays(shared: str | None) -> Replays:
+def _replays(shared: str | None, key: bytes) -> Replays:
     """The inputs checks met in this grading process (and others, through ``shared``), met again."""
     from grader.checks.engine import Replays
     from grader.checks.store import ReplayStore
 
-    return Replays(store=ReplayStore(Path(shared)) if shared is not None else None)
+    return Replays(store=ReplayStore(Path(shared), key) if shared is not None else None)
 
 
 def _course(course_file: str) -> Course:
@@ -181,7 +188,7 @@ def grade_student(task: StudentTask, keep: bool = True) -> list[tuple[GradeKey, 
         for i in _order(task):
             entry, job = entries[i], task.jobs[i]
             result = grade_source(course, entry, job.source, job.shown, student=task.student,
-                                  start_runner=sandbox.runner, replays=_replays(task.shared))
+                                  start_runner=sandbox.runner, replays=_replays(task.shared, task.shared_key))
             graded[i] = (job.key, to_data(result))
     return [graded[i] for i in range(len(task.jobs))]
 
@@ -231,13 +238,22 @@ def run_class(course: Course, roster: Roster, book: Gradebook, executor: Executo
             run.not_graded.append((task.student, f"{type(outcome).__name__}: {outcome}"))
         else:
             for key, data in outcome:
-                book.record(key, from_data(data))
+                _record(book, key, from_data(data))
                 run.graded += 1
         done += len(task.jobs)
         if on_progress is not None:
             on_progress(done, total)
     run.seconds = round(time.monotonic() - start, 2)
     return run
+
+
+def _record(book: Gradebook, key: GradeKey, result: ExerciseResult) -> None:
+    """One grade into the gradebook; a full disk stops the run with one line, every earlier grade kept."""
+    try:
+        book.record(key, result)
+    except (sqlite3.Error, OSError) as exc:
+        raise GraderError(f"{book.path}: cannot write the gradebook ({exc}); every grade written so far is "
+                          "kept: free some space and run the same command again") from None
 
 
 def default_workers() -> int:
@@ -251,30 +267,87 @@ def executor_for(workers: int | None, scheduler: str | None) -> Executor:
     return lambda tasks: on_pool(tasks, workers or default_workers())
 
 
+class ProcessDied(Exception):
+    """A student whose grading process died each time, alone in it: not graded, never a 0."""
+
+
+ALONE_TRIES = 2
+"""How often a student is retried alone in a fresh process after a grading process died."""
+
+
 def on_pool(tasks: list[StudentTask], workers: int) -> Iterator[tuple[StudentTask, Outcome]]:
-    """A pool of fresh (spawned) grading processes; a pool that breaks is rebuilt once per task."""
-    pending, broke = list(tasks), {id(t): 0 for t in tasks}
-    while pending:
-        context = get_context("spawn")  # never fork the parent: its threads and open gradebook stay here
-        pool = ProcessPoolExecutor(min(workers, len(pending)), mp_context=context, initializer=warm,
-                                   initargs=(pending[0].course_file,))
-        futures: dict[Future[Outcome], StudentTask] = {pool.submit(grade_student, t): t for t in pending}
-        pending = []
-        try:
-            for future in as_completed(futures):
-                task = futures[future]
-                try:
-                    yield task, future.result()
-                except BrokenProcessPool as exc:
-                    broke[id(task)] += 1
-                    if broke[id(task)] >= 2:
-                        yield task, exc
-                    else:
-                        pending.append(task)
-                except Exception as exc:  # a grader bug for this student: report it, keep going
-                    yield task, exc
-        finally:
+    """A pool of fresh (spawned) grading processes; one student's crash never costs another a grade.
+
+    A grading process that dies breaks the whole pool, and which of its students
+    killed it is unknown. So every student the pool had not finished is graded
+    again, each alone in a fresh process: the honest ones get their grade, and
+    one whose process dies alone, every time, is reported as not graded.
+    """
+    suspects = yield from _pool_round(tasks, workers)
+    for _ in range(ALONE_TRIES):
+        if not suspects:
+            return
+        retry, suspects = suspects, []
+        for start in range(0, len(retry), workers):  # up to ``workers`` single-process pools at a time
+            suspects += yield from _alone(retry[start: start + workers])
+    for task in suspects:
+        yield task, ProcessDied("its grading process died each time it was graded alone")
+
+
+def _pool(workers: int, course_file: str) -> ProcessPoolExecutor:
+    context = get_context("spawn")  # never fork the parent: its threads and open gradebook stay here
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=warm, initargs=(course_file,))
+
+
+Graded = Generator[tuple[StudentTask, Outcome], None, list[StudentTask]]
+"""Yields each task with its outcome; returns the tasks whose grading process died."""
+
+
+def _pool_round(tasks: list[StudentTask], workers: int) -> Graded:
+    """Grade ``tasks`` on one pool; returns those a dead process left unfinished."""
+    unfinished: list[StudentTask] = []
+    if not tasks:
+        return unfinished
+    pool = _pool(min(workers, len(tasks)), tasks[0].course_file)
+    try:
+        futures = {pool.submit(grade_student, t): t for t in tasks}
+        for future in as_completed(futures):
+            outcome = _outcome(future)
+            if outcome is None:
+                unfinished.append(futures[future])
+            else:
+                yield futures[future], outcome
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return unfinished
+
+
+def _alone(tasks: list[StudentTask]) -> Graded:
+    """Each of ``tasks`` in a pool of its own; returns those whose own process died."""
+    pools = {id(t): _pool(1, t.course_file) for t in tasks}
+    died: list[StudentTask] = []
+    try:
+        futures = {pools[id(t)].submit(grade_student, t): t for t in tasks}
+        for future in as_completed(futures):
+            outcome = _outcome(future)
+            if outcome is None:
+                died.append(futures[future])
+            else:
+                yield futures[future], outcome
+    finally:
+        for pool in pools.values():
             pool.shutdown(wait=True, cancel_futures=True)
+    return died
+
+
+def _outcome(future: Future[list[tuple[GradeKey, dict[str, Any]]]]) -> Outcome | None:
+    """The task's results, the exception a grader bug raised for it, or None when its process died."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return None
+    except Exception as exc:  # a grader bug for this student: report it, keep going
+        return exc
 
 
 def on_cluster(tasks: list[StudentTask], address: str) -> Iterator[tuple[StudentTask, Outcome]]:

@@ -324,7 +324,8 @@ def class_(submissions: Path, out: Path, workers: int | None, scheduler: str | N
         run = run_class(course, roster, book, executor_for(workers, scheduler),
                         allow_unsandboxed=allow_unsandboxed, shared=shared, on_progress=progress)
         results = [r for key in run.keys if (r := book.result(key)) is not None]
-    summary = summarize(course, results, [s.student for s in roster.students])
+        missing = [(key.student, key.exercise) for key in run.keys if book.result(key) is None]
+    summary = summarize(course, results, [s.student for s in roster.students], missing)
     written = write_reports(out, course, summary, _lang(lang))
     if as_json:
         click.echo(json.dumps(class_json(summary), ensure_ascii=False, indent=2))

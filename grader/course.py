@@ -134,8 +134,15 @@ def _read_yaml(path: Path) -> tuple[Any, Lines]:
         raise CourseConfigError("file not found", where=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CourseConfigError(f"cannot read: {exc}", where=str(path)) from None
+    if len(text) > MAX_COURSE_CHARS:
+        raise CourseConfigError(f"{len(text)} characters, more than a course file needs ({MAX_COURSE_CHARS})",
+                                where=str(path))
     try:
+        _refuse_aliases(text, path)  # a few aliases can expand to billions of values (an alias bomb)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise CourseConfigError(f"nested deeper than a course file needs ({MAX_DEPTH} levels)",
+                                where=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -143,6 +150,23 @@ def _read_yaml(path: Path) -> tuple[Any, Lines]:
         raise CourseConfigError(f"not valid YAML: {problem}", where=where) from None
     lines: Lines = {}
     return _to_python(node, (), lines), lines
+
+
+MAX_COURSE_CHARS = 1 << 20
+MAX_DEPTH = 32
+
+
+def _refuse_aliases(text: str, path: Path) -> None:
+    """course.yaml is plain data: anchors and aliases (``&a``, ``*a``) are refused, so nothing expands."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            raise CourseConfigError("anchors and aliases (&name, *name) are not allowed in a course file",
+                                    where=f"{path}:{line}")
+        depth += isinstance(event, yaml.CollectionStartEvent) - isinstance(event, yaml.CollectionEndEvent)
+        if depth > MAX_DEPTH:
+            raise RecursionError
 
 
 def _to_python(node: yaml.Node | None, path: tuple[Any, ...], lines: Lines) -> Any:

@@ -7,6 +7,7 @@ file is ignored, never trusted.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,14 @@ from hypothesis import strategies as st
 from grader.checks import engine
 from grader.checks.engine import Replays, grade_checks
 from grader.checks.properties import digest, standard_checks
-from grader.checks.store import ReplayStore
+from grader.checks.store import ReplayStore, key_for
 from grader.course import Course, load_course
 from grader.exercise import Case, Exercise, load_spec
 from grader.sandbox.evaluate import tensors_in
 from grader.sandbox.runner import LocalRunner
 from tests.conftest import ROOT
+
+KEY = bytes(range(32))
 
 
 def _spec(course: Course, number: str) -> Exercise:
@@ -39,11 +42,11 @@ def _layouts(cases: list[Case]) -> list[list[tuple[bool, tuple[int, ...]]]]:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-@given(data=st.data(), which=st.sampled_from(range(len(CHECKS))), count=st.integers(0, 4))
+@given(data=st.data(), which=st.sampled_from(range(len(CHECKS))), count=st.integers(1, 4))
 def test_saved_inputs_come_back_the_same(tmp_path_factory, data, which: int, count: int) -> None:  # type: ignore[no-untyped-def]
     number, check = CHECKS[which]
     cases = [data.draw(check.strategy) for _ in range(count)]
-    store = ReplayStore(tmp_path_factory.mktemp("store"))
+    store = ReplayStore(tmp_path_factory.mktemp("store"), KEY)
     store.save(f"exercise-{number}", check.name, "passed", cases)
     loaded = store.load(f"exercise-{number}", check.name, "passed")
     assert loaded is not None
@@ -55,7 +58,7 @@ def test_saved_inputs_come_back_the_same(tmp_path_factory, data, which: int, cou
 def test_a_damaged_or_foreign_file_is_ignored(tmp_path: Path) -> None:
     import torch
 
-    store = ReplayStore(tmp_path)
+    store = ReplayStore(tmp_path, KEY)
     store.save("exercise-09", "softmax: matches the reference", "passed", [{"x": torch.ones(2)}])
     (written,) = tmp_path.glob("*.frame")
     good = written.read_bytes()
@@ -68,17 +71,44 @@ def test_a_damaged_or_foreign_file_is_ignored(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.part"))
 
 
+@given(st.sampled_from(["empty", "other-key", "no-tag", "garbage"]))
+def test_only_frames_this_grader_wrote_count(kind: str) -> None:
+    """A "passed" frame with no inputs, or one not signed with this run's key, is ignored (fails closed)."""
+    import torch
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = ReplayStore(Path(folder), KEY)
+        name = ("exercise-05", "forget_gate: matches the reference (float32)", "passed")
+        if kind == "empty":
+            store.save(*name, [])
+        elif kind == "other-key":
+            ReplayStore(Path(folder), bytes(32)).save(*name, [{"x": torch.ones(1)}])
+        else:
+            store.save(*name, [{"x": torch.ones(1)}])
+            (written,) = Path(folder).glob("*.frame")
+            data = written.read_bytes()
+            written.write_bytes(data[:-32] if kind == "no-tag" else b"\0" * len(data))
+        assert store.load(*name) is None
+
+
+def test_the_key_is_made_once_private_and_then_kept(tmp_path: Path) -> None:
+    first = key_for(tmp_path / "shared")
+    assert key_for(tmp_path / "shared") == first and len(first) == 32
+    assert ((tmp_path / "shared" / ".key").stat().st_mode & 0o777) == 0o600
+
+
 @pytest.mark.parametrize("number", ["05", "11"])
 def test_a_second_process_meets_the_shared_inputs_without_a_search(course: Course, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch,
                                                                    number: str) -> None:
     exercise = _spec(course, number)
     reference = LocalRunner(exercise.references())
-    first = grade_checks(exercise, reference, 10, replays=Replays(store=ReplayStore(tmp_path)))
+    first = grade_checks(exercise, reference, 10, replays=Replays(store=ReplayStore(tmp_path, KEY)))
 
     def no_search(*args: object, **kwargs: object) -> None:
         raise AssertionError("searched although another process had recorded the inputs")
 
     monkeypatch.setattr(engine, "_run", no_search)
-    second = grade_checks(_spec(course, number), reference, 10, replays=Replays(store=ReplayStore(tmp_path)))
+    store = ReplayStore(tmp_path, KEY)
+    second = grade_checks(_spec(course, number), reference, 10, replays=Replays(store=store))
     assert [(c.name, c.status, c.examples) for c in second] == [(c.name, c.status, c.examples) for c in first]

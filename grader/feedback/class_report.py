@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Course
+from grader.feedback import escape
 from grader.feedback.gradescope import results_json
 from grader.feedback.markdown import points, student_markdown
 from grader.results import ExerciseResult, Kind, Status
@@ -46,18 +47,27 @@ class ClassSummary:
     limits: list[tuple[str, str, str]] = field(default_factory=list)
     """(student, exercise, kind) for submissions stopped by a limit or a crash."""
     slowest: list[tuple[str, str, float]] = field(default_factory=list)
+    not_graded: set[tuple[str, str]] = field(default_factory=set)
+    """(student, exercise) for files that have no grade yet (their grading failed; a rerun retries)."""
+    look_alike: list[tuple[str, ...]] = field(default_factory=list)
+    """Groups of student names that look the same on screen but are not (homoglyphs, normalization)."""
 
     def passed(self, exercise: str) -> tuple[int, int]:
         graded = [r[exercise] for r in self.students.values() if exercise in r]
         return sum(r.passed for r in graded), len(graded)
 
 
-def summarize(course: Course, results: Iterable[ExerciseResult],
-              students: Iterable[str] = ()) -> ClassSummary:
-    """Statistics over ``results``; ``students`` adds those who submitted nothing (listed, no scores)."""
-    summary = ClassSummary([e.id for e in course.exercises])
+def summarize(course: Course, results: Iterable[ExerciseResult], students: Iterable[str] = (),
+              not_graded: Iterable[tuple[str, str]] = ()) -> ClassSummary:
+    """Statistics over ``results``; ``students`` adds those who submitted nothing (listed, no scores).
+
+    ``not_graded``: (student, exercise) of submitted files with no grade yet, shown as such, never as 0.
+    """
+    summary = ClassSummary([e.id for e in course.exercises], not_graded=set(not_graded))
     for student in students:
         summary.students[student] = {}
+    for student, _ in summary.not_graded:
+        summary.students.setdefault(student, {})
     rates: dict[str, dict[str, list[int]]] = defaultdict(dict)
     for r in sorted(results, key=lambda r: (r.student, r.exercise)):
         summary.students.setdefault(r.student, {})[r.exercise] = r
@@ -82,6 +92,7 @@ def summarize(course: Course, results: Iterable[ExerciseResult],
     summary.mistakes = [MistakeCount(ex, m, n, example[ex, m])
                         for (ex, m), n in sorted(per_student.items(), key=lambda kv: (-kv[1], kv[0]))]
     summary.slowest = sorted(summary.slowest, key=lambda s: -s[2])[:10]
+    summary.look_alike = escape.look_alike(summary.students)
     return summary
 
 
@@ -109,14 +120,24 @@ def write_text(path: Path, body: str) -> None:
     os.replace(partial, path)
 
 
+NOT_GRADED = "not graded"
+"""A grades.csv cell for a file that was submitted but could not be graded yet: never a 0."""
+
+
 def grades_csv(summary: ClassSummary, course: Course) -> str:
-    """One row per student: points per exercise (blank: not submitted) and the total."""
+    """One row per student: points per exercise (blank: not submitted; NOT_GRADED) and the total.
+
+    A student with a file not graded yet has no total: an LMS import must not read it as a grade.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", *summary.exercises, "total"])
     for student, results in summary.students.items():
-        cells = [points(results[ex].score) if ex in results else "" for ex in summary.exercises]
-        writer.writerow([student, *cells, points(sum(r.score for r in results.values()))])
+        pending = {ex for s, ex in summary.not_graded if s == student}
+        cells = [NOT_GRADED if ex in pending else points(results[ex].score) if ex in results else ""
+                 for ex in summary.exercises]
+        total = "" if pending else points(sum(r.score for r in results.values()))
+        writer.writerow([escape.csv_cell(student), *cells, total])
     return out.getvalue()
 
 
@@ -134,7 +155,9 @@ class Section:
 def sections(summary: ClassSummary) -> list[Section]:
     """The report's content once, for both the Markdown and the HTML rendering."""
     exercises = [(ex, n, p, f"{p / n:.0%}") for ex in summary.exercises for p, n in [summary.passed(ex)] if n]
+    tiers = sorted({r.sandbox or "?" for results in summary.students.values() for r in results.values()})
     parts = [Section("Exercises", ("exercise", "submitted", "passed", "pass rate"), exercises),
+             Section("Sandbox tier student code ran under", ("tier",), [(t,) for t in tiers]),
              Section("Checks: pass rate per exercise", (), [], empty="")]
     parts += [Section(ex, ("check", "passed", "pass rate"),
                       [(name, f"{p}/{n}", f"{p / n:.0%}") for name, p, n in rates], level=3)
@@ -145,6 +168,9 @@ def sections(summary: ClassSummary) -> list[Section]:
         Section("Stopped by a limit or a crash", ("student", "exercise", "reason"), list(summary.limits)),
         Section("Slowest submissions", ("student", "exercise", "seconds"),
                 [(student, ex, f"{seconds:.1f}") for student, ex, seconds in summary.slowest]),
+        Section("Not graded (a rerun retries them)", ("student", "exercise"), sorted(summary.not_graded)),
+        Section("Student names that look alike (check the folders)", ("names",),
+                [(" / ".join(escape.terminal(repr(n)) for n in group),) for group in summary.look_alike]),
     ]
     return parts
 
@@ -155,7 +181,8 @@ def report_markdown(summary: ClassSummary, course: Course) -> str:
         lines += ["#" * part.level + " " + part.title, ""]
         if part.rows:
             lines += ["| " + " | ".join(part.headers) + " |", "|" + "---|" * len(part.headers)]
-            lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in part.rows]
+            lines += ["| " + " | ".join(escape.markdown(str(cell)) for cell in row) + " |"
+                      for row in part.rows]
         elif part.empty:
             lines.append(part.empty)
         lines.append("")
@@ -173,7 +200,7 @@ def report_html(summary: ClassSummary, course: Course, plot: str | None) -> str:
         body.append(f"<h{part.level}>{e(part.title)}</h{part.level}>")
         if part.rows:
             head = "".join(f"<th>{e(h)}</th>" for h in part.headers)
-            cells = ("".join(f"<td>{e(str(c))}</td>" for c in row) for row in part.rows)
+            cells = ("".join(f"<td>{escape.html_text(str(c))}</td>" for c in row) for row in part.rows)
             rows = "".join(f"<tr>{line}</tr>" for line in cells)
             body.append(f"<table><tr>{head}</tr>{rows}</table>")
         elif part.empty:

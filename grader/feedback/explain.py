@@ -6,6 +6,7 @@ Trusted side. Terminal, Markdown and results.json all show the same
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from grader.feedback.messages import FAILURES, LABELS, TITLES, text
@@ -48,8 +49,14 @@ def describe_mismatch(m: Mismatch, lang: str) -> str:
                 obtained=_number(m.obtained), expected=_number(m.expected))
 
 
-def explain(failure: Failure, lang: str, exercise: str = "exercise-NN") -> Explanation:
-    detail = dict(failure.detail)
+TRUSTED_DETAIL = frozenset({"mistake_en", "mistake_ko", "rule_en", "rule_ko"})
+"""Detail values written by the course (a spec's words); every other value may carry student text."""
+
+
+def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
+            escape: Callable[[str], str] = str) -> Explanation:
+    """``failure`` in ``lang``; ``escape`` makes each student-given value inert for the destination."""
+    detail = {k: v if k in TRUSTED_DETAIL else escape(str(v)) for k, v in failure.detail.items()}
     if "where" in detail:
         detail["where"] = _where(detail["where"], lang)
     if failure.kind is Kind.NO_VALUE_ERROR:

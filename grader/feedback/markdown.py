@@ -6,13 +6,14 @@ code fences or after the explanation's own words, never as Markdown structure.
 
 from __future__ import annotations
 
+from grader.feedback import escape
 from grader.feedback.explain import check_title, explain
 from grader.feedback.messages import LABELS, text
 from grader.results import ExerciseResult, Failure, Status
 
 
 def failure_markdown(failure: Failure, lang: str, exercise: str = "exercise-NN") -> str:
-    explained = explain(failure, lang, exercise)
+    explained = explain(failure, lang, exercise, escape=escape.markdown)
     parts = [explained.message]
     if explained.mismatch:
         parts.append(explained.mismatch)
@@ -28,7 +29,8 @@ def failure_markdown(failure: Failure, lang: str, exercise: str = "exercise-NN")
 
 
 def _fenced(body: str) -> str:
-    return body.replace("```", "`\u200b``")  # printed backticks cannot close the fence
+    # Printed backticks cannot close the fence (a zero-width space, spelled out by ``terminal``, breaks them).
+    return escape.terminal(body).replace("```", "`\u200b``")
 
 
 def points(x: float) -> str:
@@ -38,7 +40,8 @@ def points(x: float) -> str:
 def student_markdown(student: str, results: list[ExerciseResult], lang: str) -> str:
     """A student's feedback: the score of each exercise, then every failing check explained."""
     score, most = sum(r.score for r in results), sum(r.max_score for r in results)
-    lines = [f"# {student}", "", f"**{text(LABELS, 'score', lang)}: {points(score)} / {points(most)}**", "",
+    lines = [f"# {escape.markdown(student)}", "",
+             f"**{text(LABELS, 'score', lang)}: {points(score)} / {points(most)}**", "",
              f"| {text(LABELS, 'exercise', lang)} | {text(LABELS, 'points', lang)} | |", "|---|---:|---|"]
     for r in results:
         mark = "✓" if r.passed else "✗"

@@ -16,6 +16,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from grader.feedback.escape import terminal
 from grader.feedback.explain import check_title, explain
 from grader.feedback.messages import LABELS, text
 from grader.results import CheckResult, ExerciseResult, Failure, Status
@@ -54,7 +55,7 @@ def summary_table(result: ExerciseResult, lang: str) -> Table:
 
 def failure_body(failure: Failure, lang: str, verbose: bool = False,
                  exercise: str = "exercise-NN") -> RenderableType:
-    explained = explain(failure, lang, exercise)
+    explained = explain(failure, lang, exercise, escape=terminal)
     parts: list[RenderableType] = [Text(explained.message)]
     if explained.mismatch:
         parts.append(Text(explained.mismatch))
@@ -141,9 +142,10 @@ def render_class_run(run: ClassRun, written: list[Path], console: Console) -> No
     console.print(Text.assemble(("class: ", "bold"), f"{run.students} students, {run.files} files: {graded} "
                                 f"({run.seconds:.1f} s)"))
     for item in run.ignored:
-        console.print(Text(f"  ignored: {item.path}: {item.reason}", style="yellow"), soft_wrap=True)
+        line = Text(terminal(f"  ignored: {item.path}: {item.reason}"), style="yellow")
+        console.print(line, soft_wrap=True)
     for student, reason in run.not_graded:
-        line = Text(f"  not graded (a rerun retries): {student}: {reason}", style="red")
+        line = Text(terminal(f"  not graded (a rerun retries): {student}: {reason}"), style="red")
         console.print(line, soft_wrap=True)
     for path in written:
         console.print(Text(f"  wrote: {path}"), soft_wrap=True)

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.feedback.escape import terminal
+
 
 class WorkerGone(BaseException):  # noqa: N818 - BaseException so hypothesis stops at once
     """The student's process is gone or unusable; the current check cannot go on.
@@ -82,17 +84,9 @@ class Hello:
     """Where the student's inputs live, as output tensors will name it ("cpu", "cuda:0")."""
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
-"""C0 and C1 control characters (ANSI escapes, CSI U+009B and its kin) are spelled out, and so are
-the invisible marks that reorder text on screen (bidi overrides, isolates, zero-width marks)."""
-_CONTROL |= {c: f"\\u{c:04x}" for c in (0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029,
-                                          *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF)}
-
-
 def clean(text: str, limit: int) -> str:
-    """Student text made safe to show: valid UTF-8, control characters (ANSI escapes) spelled out."""
-    text = text[:limit].encode("utf-8", "replace").decode("utf-8")
-    return text.translate(_CONTROL)
+    """Student text made safe to show: valid UTF-8, control characters and bidi marks spelled out."""
+    return terminal(text[:limit])
 
 
 def _text(value: Any, limit: int) -> str:
