@@ -14,9 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import stat
+import subprocess
+import sys
 import tempfile
 import textwrap
 import threading
@@ -29,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox.confine import probe
-from tests.conftest import ROOT, Run, grade
+from tests.conftest import ROOT, Run, copy_course, grade
 
 LIMITS = "call_seconds: 2\n    exercise_seconds: 20\n    memory_mb: 4096\n    output_kb: 256"
 MARGIN = 25  # seconds on top of exercise_seconds: interpreter starts on a busy 2-core machine
@@ -93,11 +96,15 @@ class Listener:
 
 
 def tree_digest(root: Path) -> dict[str, str]:
+    """Each file's content, mode, owner and times: what a student with root's privileges could change."""
     out = {}
-    for path in sorted(root.rglob("*")):
-        if "__pycache__" in path.parts or not path.is_file() or path.is_symlink():
+    for path in sorted([root, *root.rglob("*")]):
+        if "__pycache__" in path.parts or path.is_symlink():
             continue
-        out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        info = path.stat()
+        meta = f"{info.st_mode:o} {info.st_uid}:{info.st_gid} {info.st_mtime_ns}"
+        content = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+        out[str(path)] = f"{meta} {content}"
     return out
 
 
@@ -128,9 +135,12 @@ def attack(course: Path, tmp_path: Path) -> Iterator[object]:
     marker = f"hostile-{uuid.uuid4().hex[:12]}"
     watched = [course, ROOT / "grader", ROOT / "solutions", Path.home() / "results.json"]
     before = {str(p): tree_digest(p) if p.is_dir() else p.exists() for p in watched}
-    scratch_before = set(Path(tempfile.gettempdir()).glob("grade-*"))
+    # This run's own temporary folder: what another grader on the machine leaves in /tmp is not ours to judge.
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
 
     def run(source: str, env: dict[str, str] | None = None, name: str = "ex05_forget_gate.py") -> Outcome:
+        env = {**(env or {}), "TMPDIR": str(private_tmp)}
         student = tmp_path / "submission" / name
         student.parent.mkdir(exist_ok=True)
         body = source.replace("MARKER", marker).replace("PORT", str(listener.port))
@@ -155,7 +165,7 @@ def attack(course: Path, tmp_path: Path) -> Iterator[object]:
     assert survivors == [], "processes outlived the grading"
     assert listener.connections == 0, "the submission reached a loopback listener"
     assert after == before, "a file outside the scratch folder changed"
-    assert set(Path(tempfile.gettempdir()).glob("grade-*")) <= scratch_before, "a scratch folder was left"
+    assert list(private_tmp.glob("grade-*")) == [], "a scratch folder was left"
 
 
 def outputs(outcome: Outcome) -> str:
@@ -319,6 +329,37 @@ def test_reading_solutions_and_secrets_finds_nothing(attack: object, tier: str) 
     assert "exercises_dir" not in shown and "PYTEST" not in shown
 
 
+METADATA = """
+    import os, stat, sys
+    report = []
+    target = "COURSE/solutions/ex05_forget_gate.py"
+    for name, change in [("chmod", lambda: os.chmod(target, 0o4777)),
+                         ("chown", lambda: os.chown(target, 1, 1)),
+                         ("utime", lambda: os.utime(target, (0, 0))),
+                         ("xattr", lambda: os.setxattr(target, "user.owned", b"1")),
+                         ("chmod-dir", lambda: os.chmod("COURSE/solutions", 0o777)),
+                         ("setuid", lambda: os.setuid(0)), ("mknod", lambda: os.mknod("COURSE/node")),
+                         ("memfd", lambda: os.memfd_create("hoard"))]:
+        try:
+            change()
+            report.append("CHANGED " + name)
+        except (OSError, AttributeError) as e:
+            report.append(type(e).__name__)
+    caps = [line for line in open("/proc/self/status") if line.startswith(("CapEff", "CapPrm"))]
+    def forget_gate(h_prev, x_t, W_f, b_f):
+        raise RuntimeError(repr(report) + repr(caps))
+"""
+
+
+@pytest.mark.parametrize("tier", [*FENCED, "seccomp"])
+def test_student_code_holds_no_privilege_and_changes_no_metadata(attack: object, tier: str) -> None:
+    """As root, student code once set a setuid bit, chmod-ed solutions/ and chowned a solution file."""
+    outcome = attack(METADATA, env={"GRADER_SANDBOX": tier})  # type: ignore[operator]
+    shown = outputs(outcome)
+    assert "CHANGED" not in shown and "RuntimeError" in shown
+    assert re.search(r"CapEff[^0-9a-f]*0{16}", shown) and re.search(r"CapPrm[^0-9a-f]*0{16}", shown), shown
+
+
 @pytest.mark.parametrize("tier", FENCED)
 def test_writes_outside_the_scratch_folder_fail(attack: object, tier: str) -> None:
     import site
@@ -437,3 +478,56 @@ def test_probe_picks_the_strongest_tier_allowed(cap: str, monkeypatch: pytest.Mo
 def test_doctor_names_the_tier() -> None:
     done = grade("doctor")
     assert done.code == 0 and done.out.startswith(f"sandbox: {probe().name}")
+
+
+def _uid_tier_unavailable() -> str | None:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "the uid tier is for a grader that runs as root"
+    if shutil.which("unshare") is None:
+        return "util-linux unshare is not installed"
+    if sys.prefix != sys.base_prefix:
+        return "a virtual environment cannot be bound elsewhere as a whole"
+    return None
+
+
+@pytest.mark.skipif(_uid_tier_unavailable() is not None, reason=str(_uid_tier_unavailable()))
+def test_uid_tier_runs_student_code_as_nobody_with_the_course_sealed() -> None:
+    """Gradescope's case: root, no namespaces for bwrap, no Landlock. The Python install and the
+    grader are bound where an unprivileged user can read them (as on Gradescope), in a private
+    mount namespace of this test; the course is world-readable until the grader seals it."""
+    base = Path(tempfile.mkdtemp(prefix="seqgrade-uid-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        course = copy_course(base / "course")
+        for path in [course, *course.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (base / "tmp").mkdir(mode=0o755)
+        student = base / "ex05_forget_gate.py"
+        student.write_text(textwrap.dedent(METADATA).replace("COURSE", str(course)).replace(
+            "raise RuntimeError(repr(report) + repr(caps))",
+            "raise RuntimeError(repr(report) + repr(caps) + open(COURSE_SOLUTION).read())").replace(
+            "import os, stat, sys", f"import os, stat, sys\nCOURSE_SOLUTION = {str(course)!r} + "
+                                    "'/solutions/ex05_forget_gate.py'"))
+        before = tree_digest(course / "solutions")
+        python, repo = base / "py", base / "repo"
+        python.mkdir()
+        repo.mkdir()
+        executable = python / Path(sys.executable).relative_to(sys.prefix)
+        script = (f"mount --bind {sys.prefix} {python} && mount --bind {ROOT} {repo} && "
+                  f"exec {executable} -m grader exercise-05 --file {student} --json")
+        env = {**os.environ, "GRADER_SANDBOX": "uid", "PYTHONPATH": str(repo), "TMPDIR": str(base / "tmp"),
+               "LANG": "C.UTF-8"}
+        done = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=course, env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 1, done.stderr[-2000:]
+        result = json.loads(done.stdout)
+        assert result["extra_data"]["sandbox"] == ["uid"] and result["score"] == 0
+        shown = "\n".join(t["output"] for t in result["tests"])
+        assert "CHANGED" not in shown and "PermissionError" in shown and "gate_preactivation" not in shown
+        assert (course / "solutions").stat().st_mode & 0o077 == 0  # sealed before student code ran
+        after = tree_digest(course / "solutions")
+        assert {k: v for k, v in after.items() if k != str(course / "solutions")} == \
+            {k: v for k, v in before.items() if k != str(course / "solutions")}
+        assert list((base / "tmp").glob("grade-*")) == []
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
