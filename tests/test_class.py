@@ -415,3 +415,35 @@ def test_plan_reads_each_file_once_and_keys_it_by_content(course: Course, tmp_pa
     assert already == 0 and len(tasks) == 3 and len(keys) == 3
     assert keys[0].sha256 == keys[1].sha256 != keys[2].sha256
     assert all(isinstance(job.source, bytes) for t in tasks for job in t.jobs)
+
+
+def test_a_dying_grading_process_costs_no_other_student_a_grade(klass) -> None:  # type: ignore[no-untyped-def]
+    """One student's grading process dies: the others it shared a pool with are graded, alone if
+    need be, and the one whose process dies every time is not graded (never a 0)."""
+    from grader.classroom import FileJob, ProcessDied, StudentTask, on_pool
+    from grader.gradebook import GradeKey
+    from tests.dying_tasks import DyingTask
+
+    course, _ = klass
+    reference = (course / "solutions" / EX08).read_bytes()
+
+    def task(cls: type, student: str) -> StudentTask:
+        job = FileJob(GradeKey(student, "exercise-08", student, "g", "c"), f"{student}/{EX08}", reference)
+        return cls(str(course / "course.yaml"), student, (job,))  # type: ignore[no-any-return]
+
+    tasks = [task(StudentTask, "ann"), task(DyingTask, "zed"), task(StudentTask, "bea"),
+             task(StudentTask, "cid")]
+    outcomes = {t.student: outcome for t, outcome in on_pool(tasks, 2)}
+    assert sorted(outcomes) == ["ann", "bea", "cid", "zed"]
+    assert isinstance(outcomes["zed"], ProcessDied)
+    for student in ("ann", "bea", "cid"):
+        graded = outcomes[student]
+        assert isinstance(graded, list) and graded[0][1]["checks"], graded
+        assert all(c["status"] == "passed" for c in graded[0][1]["checks"])
+
+
+def test_not_graded_is_never_a_zero_in_grades_csv(course) -> None:  # type: ignore[no-untyped-def]
+    summary = summarize(course, [], ["ann"], not_graded=[("ann", "exercise-05")])
+    rows = list(csv.reader(io.StringIO(grades_csv(summary, course))))
+    header, ann = rows[0], rows[1]
+    assert ann[header.index("exercise-05")] == "not graded" and ann[header.index("total")] == ""
