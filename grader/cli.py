@@ -265,8 +265,10 @@ def doctor() -> ExitCode:
     click.echo(f"sandbox: {tier.describe()}")
     click.echo(f"  namespaces and read-only filesystem (bubblewrap): {'yes' if tier.bwrap else 'no'}")
     click.echo(f"  filesystem and TCP fenced by Landlock: {'yes' if tier.landlock else 'no'}")
-    click.echo(f"  runs as an unprivileged user, course secrets sealed: {'yes' if tier.uid is not None else 'no'}")
-    click.echo(f"  fenced enough for an official grade: {'yes' if tier.fenced else 'no (--allow-unsandboxed)'}")
+    unprivileged = "yes" if tier.uid is not None else "no"
+    click.echo(f"  runs as an unprivileged user, course secrets sealed: {unprivileged}")
+    official = "yes" if tier.fenced else "no (--allow-unsandboxed)"
+    click.echo(f"  fenced enough for an official grade: {official}")
     click.echo(f"  seccomp: no fork, exec, sockets, ptrace, mounts: {'yes' if tier.seccomp else 'no'}")
     click.echo("  limits: memory, CPU, file size, open files, wall clock, output: yes")
     return ExitCode.PASSED
