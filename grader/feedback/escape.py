@@ -29,7 +29,8 @@ def terminal(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8").translate(CONTROL)
 
 
-_STRUCTURE = re.compile(r"([\\`*_\[\]<>#|!~&:@])|(?<![\w.])(www)\.", re.IGNORECASE)
+# Not "_": names keep their underscores (ex05_forget_gate.py); intraword "_" is no emphasis anyway.
+_STRUCTURE = re.compile(r"([\\`*\[\]<>#|!~&:@])|(?<![\w.])(www)\.", re.IGNORECASE)
 
 
 def markdown(text: str) -> str:
