@@ -31,6 +31,7 @@ class Kind(Enum):
     CRASHED = "crashed"
     MEMORY_LIMIT = "memory-limit"
     OUTPUT_LIMIT = "output-limit"
+    DISK_LIMIT = "disk-limit"
     MALFORMED = "malformed"
     GAVE_UP = "gave-up"
     NOT_A_TENSOR = "not-a-tensor"

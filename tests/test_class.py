@@ -13,6 +13,7 @@ import io
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -447,3 +448,29 @@ def test_not_graded_is_never_a_zero_in_grades_csv(course) -> None:  # type: igno
     rows = list(csv.reader(io.StringIO(grades_csv(summary, course))))
     header, ann = rows[0], rows[1]
     assert ann[header.index("exercise-05")] == "not graded" and ann[header.index("total")] == ""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="a small file system of the test's own needs root and a mount namespace")
+def test_a_full_disk_on_the_graders_side_is_one_line_and_the_same_command_resumes(klass, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """--out on a file system that fills up: one line, the gradebook intact; then the same command ends it."""
+    course, subs = klass
+    out = tmp_path / "out"
+    out.mkdir()
+    command = f"{sys.executable} -m grader class {subs} --out {out}"
+    script = (f"mount -t tmpfs -o size=160k tmpfs {out} && cd {course} && "
+              f"{command} >{tmp_path}/1.out 2>{tmp_path}/1.err; echo $? >{tmp_path}/1.code; "
+              f"{sys.executable} -c \"import sqlite3; print(sqlite3.connect('{out}/gradebook.sqlite')"
+              f".execute('PRAGMA integrity_check').fetchone()[0])\" >{tmp_path}/integrity; "
+              f"mount -o remount,size=64m {out} && "
+              f"{command} >{tmp_path}/2.out 2>{tmp_path}/2.err; echo $? >{tmp_path}/2.code; "
+              f"cp {out}/grades.csv {tmp_path}/grades.csv")
+    subprocess.run(["unshare", "-m", "sh", "-c", script], env={**os.environ, "LANG": "C.UTF-8"}, timeout=600,
+                   check=True)
+    first_err = (tmp_path / "1.err").read_text()
+    assert (tmp_path / "1.code").read_text().strip() == "2", first_err[-2000:]
+    assert "Traceback" not in first_err and "run the same command again" in first_err.splitlines()[-1]
+    assert (tmp_path / "integrity").read_text().strip() == "ok"
+    assert (tmp_path / "2.code").read_text().strip() in ("0", "1"), (tmp_path / "2.err").read_text()[-2000:]
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text()))}
+    assert rows["alice"]["exercise-08"] == "5" and rows["bob"]["exercise-08"] not in ("", "not graded")

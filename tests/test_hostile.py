@@ -531,3 +531,42 @@ def test_uid_tier_runs_student_code_as_nobody_with_the_course_sealed() -> None:
         assert list((base / "tmp").glob("grade-*")) == []
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+DISK_FILL = """
+    import mmap, os, tempfile
+    def forget_gate(h_prev, x_t, W_f, b_f):
+        wrote = 0
+        for folder in [".", tempfile.gettempdir(), "/tmp", "/dev/shm", "/var/tmp"]:
+            for i in range(64):
+                try:
+                    with open(os.path.join(folder, f"fill-MARKER-{i}"), "wb", buffering=0) as f:
+                        for _ in range(16):
+                            wrote += f.write(b"0" * (1 << 20))
+                except OSError:
+                    break
+        try:  # writes that would bypass write(2): a shared mapping of a file
+            fd = os.open("mapped-MARKER", os.O_RDWR | os.O_CREAT)
+            os.ftruncate(fd, 1 << 24)
+            mmap.mmap(fd, 1 << 24, mmap.MAP_SHARED)[:] = b"1" * (1 << 24)
+            wrote += 1 << 24
+        except (OSError, ValueError):
+            pass
+        raise RuntimeError(f"wrote {wrote >> 20} MiB")
+"""
+
+
+@pytest.mark.parametrize("tier", [*FENCED, "seccomp", "rlimits"])
+def test_a_disk_fill_is_bounded_in_every_tier(attack: object, tier: str) -> None:
+    """Outside bubblewrap a submission once filled the file system; now every tier bounds the total."""
+    outcome = attack(DISK_FILL, env={"GRADER_SANDBOX": tier})  # type: ignore[operator]
+    shown = outputs(outcome)
+    wrote = [int(n) for n in re.findall(r"wrote (\d+) MiB", shown)]
+    assert "Disk limit" in shown or (wrote and max(wrote) <= 192), shown[:2000]
+    # The seccomp and rlimits tiers do not fence files: what is left is bounded, and cleaned up here.
+    shared = ("/tmp", "/var/tmp", "/dev/shm")
+    leftovers = [p for folder in shared for p in Path(folder).glob("fill-hostile-*")]
+    left = sum(p.stat().st_size for p in leftovers)
+    for path in leftovers:
+        path.unlink()
+    assert left <= 200 << 20

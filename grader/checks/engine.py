@@ -34,6 +34,7 @@ SETTINGS = settings(
 GONE_KINDS = {
     "timeout": Kind.TIMEOUT, "crashed": Kind.CRASHED, "output-limit": Kind.OUTPUT_LIMIT,
     "memory-limit": Kind.MEMORY_LIMIT, "malformed": Kind.MALFORMED, "gave-up": Kind.GAVE_UP,
+    "disk-limit": Kind.DISK_LIMIT,
 }
 
 
@@ -104,8 +105,9 @@ class _Search:
 
 
 def gone_failure(gone: WorkerGone) -> Failure:
-    return Failure(GONE_KINDS.get(gone.reason, Kind.CRASHED), {"detail": gone.detail},
-                   output=gone.output[-2000:])
+    kind = GONE_KINDS.get(gone.reason, Kind.CRASHED)
+    detail = {"limit_mb": gone.detail} if kind is Kind.DISK_LIMIT else {"detail": gone.detail}
+    return Failure(kind, detail, output=gone.output[-2000:])
 
 
 def describe(target: Target, case: Case, failure: Failure, check: str) -> Failure:

@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Course
+from grader.errors import GraderError
 from grader.feedback import escape
 from grader.feedback.gradescope import results_json
 from grader.feedback.markdown import points, student_markdown
 from grader.results import ExerciseResult, Kind, Status
 
-LIMIT_KINDS = (Kind.TIMEOUT, Kind.MEMORY_LIMIT, Kind.OUTPUT_LIMIT, Kind.CRASHED, Kind.GAVE_UP)
+LIMIT_KINDS = (Kind.TIMEOUT, Kind.MEMORY_LIMIT, Kind.OUTPUT_LIMIT, Kind.DISK_LIMIT, Kind.CRASHED,
+               Kind.GAVE_UP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +118,12 @@ def write_text(path: Path, body: str) -> None:
     """Write ``body`` to a temporary name beside ``path``, then rename: never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(body, encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        partial.write_text(body, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 NOT_GRADED = "not graded"
@@ -235,7 +241,19 @@ def plot_png(summary: ClassSummary, path: Path) -> bool:
 
 
 def write_reports(out: Path, course: Course, summary: ClassSummary, lang: str) -> list[Path]:
-    """Every file of a class run under ``out``; returns the paths written."""
+    """Every file of a class run under ``out``; returns the paths written.
+
+    A full disk (or any write error) is one line: the gradebook is already written, so the
+    same command writes the reports again once there is room.
+    """
+    try:
+        return _write_reports(out, course, summary, lang)
+    except OSError as exc:
+        raise GraderError(f"{out}: cannot write the reports ({exc.strerror or exc}); every grade is kept "
+                          "in the gradebook: free some space and run the same command again") from None
+
+
+def _write_reports(out: Path, course: Course, summary: ClassSummary, lang: str) -> list[Path]:
     written = []
     for student, results in summary.students.items():
         ordered = [results[ex] for ex in summary.exercises if ex in results]

@@ -53,6 +53,10 @@ FAILURES: dict[str, dict[str, str]] = {
         "en": "Memory limit: your code tried to use more memory than allowed.",
         "ko": "메모리 제한 초과: 허용된 것보다 많은 메모리를 사용하려 했습니다.",
     },
+    "disk-limit": {
+        "en": "Disk limit: your code wrote more than {limit_mb} MiB to files. Write no files.",
+        "ko": "디스크 제한 초과: 파일에 {limit_mb} MiB 넘게 썼습니다. 파일을 쓰지 마세요.",
+    },
     "output-limit": {
         "en": "Output limit: your code printed too much ({detail}). Remove debugging prints.",
         "ko": "출력 제한 초과: 너무 많이 출력했습니다 ({detail}). 디버깅용 print를 지우세요.",

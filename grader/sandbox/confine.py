@@ -270,7 +270,8 @@ def worker_command(tier: Tier, scratch: Path, files: Sequence[str], args: list[s
     for extra in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/sys/devices/system/cpu"):
         flags += ["--ro-bind-try", extra, extra]
     # The tmpfs folders come first: a Python install under /tmp (a venv) is then bound on top.
-    flags += ["--proc", "/proc", "--dev", "/dev",
+    # /dev is a tmpfs of bubblewrap's own, with no size: read-only, so /dev/shm holds nothing.
+    flags += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev",
               "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
               "--size", str(TMPFS_BYTES), "--tmpfs", str(WORK)]
     for root in python_roots():

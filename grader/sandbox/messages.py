@@ -27,7 +27,8 @@ class WorkerGone(BaseException):  # noqa: N818 - BaseException so hypothesis sto
 
     def __init__(self, reason: str, detail: str = "", output: str = "") -> None:
         super().__init__(reason, detail)
-        self.reason = reason  # timeout | crashed | output-limit | memory-limit | malformed | gave-up
+        # timeout | crashed | output-limit | disk-limit | memory-limit | malformed | gave-up
+        self.reason = reason
         self.detail = detail
         self.output = output
 

@@ -22,6 +22,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from grader.course import Limits
@@ -68,24 +69,93 @@ class CappedReader(threading.Thread):
         self.kept, self.total, self.tripped, self.limit = bytearray(), 0, False, limit
 
 
+DISK_BYTES = 2 * confine.TMPFS_BYTES
+"""What one student's process may write to files, in every tier (bubblewrap: its two tmpfs folders)."""
+DISK_FILES = 10_000
+"""How many files and folders it may make in its own folder."""
+PIPE_SLACK = 1 << 20  # bytes written to the grader's pipes that it may not have read yet
+
+
+class DiskWatch(threading.Thread):
+    """Stops a student's process that writes more than ``DISK_BYTES`` to files (tiers without a tmpfs).
+
+    The kernel counts every byte a process passes to write(2) and its kin
+    (``wchar`` in /proc/PID/io); less what the grader read from the process's
+    pipes, that is what it wrote to files, wherever they are. seccomp denies the
+    writes that bypass that count (shared file mappings, fallocate,
+    copy_file_range, splice, AIO), and the folder is also checked for more than
+    ``DISK_FILES`` entries (empty files cost inodes, not bytes). Polled every 50 ms:
+    a process can overshoot by what it writes in that time.
+    """
+
+    def __init__(self, pid: int, folder: Path, piped: Callable[[], int],
+                 on_limit: Callable[[], None]) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.folder, self.piped, self.on_limit = pid, folder, piped, on_limit
+        self.stopped = threading.Event()
+        self.tripped = False
+
+    def run(self) -> None:
+        ticks = 0
+        while not self.stopped.wait(0.05):
+            ticks += 1
+            written = self._written()
+            if written is None:
+                return  # the process is gone (or its counters are out of reach)
+            if written - self.piped() > DISK_BYTES + PIPE_SLACK or (ticks % 10 == 0 and self._crowded()):
+                self.tripped = True
+                self.on_limit()
+                return
+
+    def _written(self) -> int | None:
+        try:
+            with open(f"/proc/{self.pid}/io") as counters:
+                for line in counters:
+                    if line.startswith("wchar:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def _crowded(self) -> bool:
+        count = 0
+        for _, folders, files in os.walk(self.folder):
+            count += len(folders) + len(files)
+            if count > DISK_FILES:
+                return True
+        return False
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
 class Conversation:
     """Calls and replies over one pair of pipes, the other side's output drained and capped.
 
     The common part of a ``StudentProcess`` and a ``ZygoteChild``; each says how
-    to kill the other side and how it ended.
+    to kill the other side and how it ended. ``watch`` (the process's pid and
+    folder, in tiers without a tmpfs) bounds what it writes to files.
     """
 
     def __init__(self, to_child: Any, from_child: int, outputs: Sequence[Any], limits: Limits,
-                 device: str) -> None:
+                 device: str, watch: tuple[int, Path] | None = None) -> None:
         self.to_child, self.from_child = to_child, from_child
         self.limits, self.device = limits, device
         self.started = time.monotonic()
+        self.replied = [0]  # bytes read from the reply pipe
         self.readers = [CappedReader(s, limits.output_kb << 10, self.kill) for s in outputs]
         for reader in self.readers:
             reader.start()
+        self.disk: DiskWatch | None = None
+        if watch is not None:
+            self.disk = DiskWatch(*watch, self._piped, self.kill)
+            self.disk.start()
         self.hello: Hello | None = None
         self.next_id = 0
         self.closed = False
+
+    def _piped(self) -> int:
+        return self.replied[0] + sum(reader.total for reader in self.readers)
 
     def kill(self) -> None:
         raise NotImplementedError
@@ -103,7 +173,9 @@ class Conversation:
         code = self.ended()
         for reader in self.readers:
             reader.join(timeout=1)
-        if any(reader.tripped for reader in self.readers):
+        if self.disk is not None and self.disk.tripped:
+            reason, detail = "disk-limit", str(DISK_BYTES >> 20)
+        elif any(reader.tripped for reader in self.readers):
             reason, detail = "output-limit", f"printed more than {self.limits.output_kb} KiB"
         elif reason == "crashed":
             detail = exit_detail(code)
@@ -114,7 +186,7 @@ class Conversation:
         from grader.sandbox import protocol
 
         try:
-            return parse(*protocol.read_frame(self.from_child, deadline))
+            return parse(*protocol.read_frame(self.from_child, deadline, self.replied))
         except protocol.Timeout:
             raise self.gone("timeout") from None
         except (EOFError, OSError):
@@ -147,6 +219,8 @@ class Conversation:
         return reply
 
     def _close_pipes(self) -> None:
+        if self.disk is not None:
+            self.disk.stop()
         for reader in self.readers:
             reader.join(timeout=1)
         for stream in (self.to_child, *(reader.stream for reader in self.readers)):
@@ -191,7 +265,8 @@ class StudentProcess(Conversation):
         os.close(call_r)
         os.close(reply_w)
         outputs = (self.proc.stdout, self.proc.stderr)
-        super().__init__(os.fdopen(call_w, "wb"), reply_r, outputs, limits, device)
+        watch = None if self.tier.bwrap else (self.proc.pid, self.scratch)  # bubblewrap: a 64 MiB tmpfs
+        super().__init__(os.fdopen(call_w, "wb"), reply_r, outputs, limits, device, watch)
 
     def kill(self) -> None:
         kill_group(self.proc)

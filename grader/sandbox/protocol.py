@@ -245,9 +245,19 @@ def write_frame(stream: BinaryIO, header: dict[str, Any], buffers: list[bytes]) 
     stream.flush()
 
 
-def read_frame(fd: int, deadline: float | None = None) -> tuple[dict[str, Any], list[bytes]]:
-    """Read one frame from a file descriptor, waiting at most until ``deadline``."""
-    return _frame(lambda n: _read_exact(fd, n, deadline))
+def read_frame(fd: int, deadline: float | None = None,
+               counted: list[int] | None = None) -> tuple[dict[str, Any], list[bytes]]:
+    """Read one frame from a file descriptor, waiting at most until ``deadline``.
+
+    ``counted[0]`` grows by every byte read (the disk watch tells pipe writes from file writes).
+    """
+    def take(n: int) -> bytes:
+        data = _read_exact(fd, n, deadline)
+        if counted is not None:
+            counted[0] += len(data)
+        return data
+
+    return _frame(take)
 
 
 def unpack(data: bytes) -> tuple[dict[str, Any], list[bytes]]:

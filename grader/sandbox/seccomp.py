@@ -50,6 +50,8 @@ SYSCALLS = {
         # Memory that the address-space limit does not count, or that outlives the process.
         "memfd_create": 319, "memfd_secret": 447, "fallocate": 285, "shmget": 29, "msgget": 68,
         "semget": 64, "mq_open": 240,
+        # File writes that bypass write(2)'s accounting (the disk watch counts write(2)'s bytes).
+        "copy_file_range": 326, "splice": 275, "tee": 276, "io_setup": 206, "io_submit": 209, "mmap": 9,
     },
     "aarch64": {
         "clone": 220, "clone3": 435, "execve": 221, "execveat": 281, "socket": 198,
@@ -70,18 +72,24 @@ SYSCALLS = {
         "quotactl": 60,
         "memfd_create": 279, "memfd_secret": 447, "fallocate": 47, "shmget": 194, "msgget": 186,
         "semget": 190, "mq_open": 180,
+        "copy_file_range": 285, "splice": 76, "tee": 77, "io_setup": 0, "io_submit": 2, "mmap": 222,
     },
 }
-SPECIAL = {"clone", "clone3", "kill", "tgkill"}  # decided by their arguments below
+SPECIAL = {"clone", "clone3", "kill", "tgkill", "mmap"}  # decided by their arguments below
+MAP_SHARED = 0x01  # MAP_SHARED_VALIDATE (0x03) has it too
 
 # Classic BPF opcodes and seccomp return values.
 LD_ABS, JEQ, JSET, JGE, RET = 0x20, 0x15, 0x45, 0x35, 0x06
 ALLOW, ERRNO = 0x7FFF0000, 0x00050000
-NR, ARCH, ARG0 = 0, 4, 16  # offsets in struct seccomp_data (ARG0: its low 32 bits)
+NR, ARCH, ARG0, ARG3, ARG4 = 0, 4, 16, 40, 48  # offsets in struct seccomp_data (the args' low 32 bits)
 
 
-def _program(arch: str, pid: int) -> list[tuple[int, int, int, int]]:
-    """The filter as (code, jt, jf, k) tuples, labels resolved."""
+def _program(arch: str, pid: int, shared_files: bool = False) -> list[tuple[int, int, int, int]]:
+    """The filter as (code, jt, jf, k) tuples, labels resolved.
+
+    Unless ``shared_files`` (a GPU driver maps its device files shared), a shared mapping of a
+    file is denied: its writes reach the file without write(2), so no byte count would see them.
+    """
     calls = SYSCALLS[arch]
     own = [pid & 0xFFFFFFFF, 0, (-pid) & 0xFFFFFFFF]  # kill(self), kill(0), kill(-own group)
     body: list[tuple[int, str | int, str | int, int]] = [
@@ -92,11 +100,15 @@ def _program(arch: str, pid: int) -> list[tuple[int, int, int, int]]:
     body += [(JEQ, "deny", 0, n) for name, n in calls.items() if name not in SPECIAL]
     body += [(JEQ, "clone", 0, calls["clone"]), (JEQ, "enosys", 0, calls["clone3"]),
              (JEQ, "kill", 0, calls["kill"]), (JEQ, "tgkill", 0, calls["tgkill"]),
+             (JEQ, "allow" if shared_files else "mmap", 0, calls["mmap"]),
              (RET, 0, 0, ALLOW)]
     labels: dict[str, list[tuple[int, str | int, str | int, int]]] = {
         "clone": [(LD_ABS, 0, 0, ARG0), (JSET, "allow", "deny", CLONE_THREAD)],
         "kill": [(LD_ABS, 0, 0, ARG0), *[(JEQ, "allow", 0, k) for k in own], (JEQ, "deny", "deny", 0)],
         "tgkill": [(LD_ABS, 0, 0, ARG0), (JEQ, "allow", "deny", own[0])],
+        # mmap(addr, length, prot, flags, fd, offset): shared and backed by a file (fd != -1) -> EPERM.
+        "mmap": [(LD_ABS, 0, 0, ARG3), (JSET, 0, "allow", MAP_SHARED), (LD_ABS, 0, 0, ARG4),
+                 (JEQ, "allow", "deny", 0xFFFFFFFF)],
         "enosys": [(RET, 0, 0, ERRNO | errno.ENOSYS)],
         "deny": [(RET, 0, 0, ERRNO | errno.EPERM)],
         "allow": [(RET, 0, 0, ALLOW)],
@@ -118,12 +130,12 @@ def supported() -> str | None:
     return arch if platform.system() == "Linux" and arch in SYSCALLS else None
 
 
-def install() -> bool:
+def install(shared_files: bool = False) -> bool:
     """Install the filter on this process (and its threads to come). Irreversible."""
     arch = supported()
     if arch is None:
         return False
-    program = _program(arch, os.getpid())
+    program = _program(arch, os.getpid(), shared_files)
     raw = b"".join(struct.pack("<HBBI", *ins) for ins in program)
     filters = ctypes.create_string_buffer(raw)
 

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from grader.course import ExerciseEntry, Limits
@@ -83,8 +84,18 @@ class Zygote:
             for fd in theirs:
                 os.close(fd)
         self.child = ZygoteChild(self, os.fdopen(pipes[0][1], "wb"), pipes[1][0],
-                                 (os.fdopen(pipes[2][0], "rb"), os.fdopen(pipes[3][0], "rb")), limits)
+                                 (os.fdopen(pipes[2][0], "rb"), os.fdopen(pipes[3][0], "rb")), limits,
+                                 self._forked())
         return self.child
+
+    def _forked(self) -> tuple[int, Path] | None:
+        """The child's pid and folder, for its disk watch (none under bubblewrap: a tmpfs bounds it)."""
+        header = self._receive(time.monotonic() + START_SECONDS) if self.alive() else None
+        pid = header.get("pid") if header is not None and header.get("op") == "forked" else None
+        if header is not None and not (isinstance(pid, int) and pid > 1):
+            self.kill()  # not the report that was due: nothing it says can be trusted now
+            return None
+        return None if pid is None or self.tier.bwrap else (pid, self.scratch)
 
     def _wait_ready(self) -> bool:
         if not self.ready and self.failed is None and self.alive():
@@ -137,11 +148,11 @@ class ZygoteChild(Conversation):
     """A zygote's child, seen as a process of its own: closing it ends the child, not the zygote."""
 
     def __init__(self, zygote: Zygote, to_child: Any, from_child: int, outputs: Sequence[Any],
-                 limits: Limits) -> None:
+                 limits: Limits, watch: tuple[int, Path] | None = None) -> None:
         self.zygote = zygote
         self.status: int | None = None
         self.reaped = False
-        super().__init__(to_child, from_child, outputs, limits, zygote.device)
+        super().__init__(to_child, from_child, outputs, limits, zygote.device, watch)
 
     def kill(self) -> None:
         self.zygote.kill()
