@@ -260,10 +260,73 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def executor_for(workers: int | None, scheduler: str | None) -> Executor:
-    """A dask cluster when ``scheduler`` is given, else a local pool of ``workers`` processes."""
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """How to reach a dask scheduler: its address and, for ``tls://``, distributed's TLS files.
+
+    Anyone who can talk to a scheduler runs code in its workers and sends back grades,
+    so a scheduler on another machine is reached over mutual TLS (each side proves
+    itself with a certificate of the course's own CA), or plain TCP only when the
+    instructor says so (``insecure``).
+    """
+
+    address: str
+    ca_file: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    insecure: bool = False
+
+    def check(self) -> None:
+        """Refuse what would open the grading workers to the network; one usage line each."""
+        scheme, _, rest = self.address.partition("://")
+        if not rest:  # a bare host:port is dask's tcp://
+            scheme, rest = "tcp", self.address
+        files = (self.ca_file, self.cert, self.key)
+        if scheme == "tls":
+            if None in files:
+                raise UsageError("--scheduler tls://: give --tls-ca-file, --tls-cert and --tls-key "
+                                 "(README: grading on several machines)")
+            for path in files:
+                assert path is not None
+                if not path.is_file():
+                    raise UsageError(f"--tls: {path} is not a readable file")
+        elif scheme == "inproc":
+            return
+        elif not _loopback(rest) and not self.insecure:
+            raise UsageError(f"--scheduler {self.address}: plain {scheme} to another machine lets anyone who "
+                             "reaches it run code in the grading workers and rewrite grades; use tls:// with "
+                             "--tls-ca-file, --tls-cert and --tls-key, or pass --insecure-scheduler")
+
+    def security(self) -> Any:
+        """distributed's ``Security`` for this client (None without TLS files)."""
+        if self.ca_file is None or self.cert is None or self.key is None:
+            return None
+        from distributed.security import Security
+
+        return Security(tls_ca_file=str(self.ca_file), tls_client_cert=str(self.cert),  # type: ignore[no-untyped-call]
+                        tls_client_key=str(self.key), require_encryption=True)
+
+
+def _loopback(rest: str) -> bool:
+    """Whether ``host:port`` (or ``[v6]:port``) names this machine."""
+    import ipaddress
+
+    host = rest.rsplit(":", 1)[0] if rest.count(":") == 1 or rest.startswith("[") else rest
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def executor_for(workers: int | None, scheduler: str | Cluster | None) -> Executor:
+    """A dask cluster when ``scheduler`` is given (checked first), else a pool of ``workers`` processes."""
     if scheduler is not None:
-        return lambda tasks: on_cluster(tasks, scheduler)
+        cluster = Cluster(scheduler) if isinstance(scheduler, str) else scheduler
+        cluster.check()
+        return lambda tasks: on_cluster(tasks, cluster)
     return lambda tasks: on_pool(tasks, workers or default_workers())
 
 
@@ -350,7 +413,7 @@ def _outcome(future: Future[list[tuple[GradeKey, dict[str, Any]]]]) -> Outcome |
         return exc
 
 
-def on_cluster(tasks: list[StudentTask], address: str) -> Iterator[tuple[StudentTask, Outcome]]:
+def on_cluster(tasks: list[StudentTask], cluster: Cluster) -> Iterator[tuple[StudentTask, Outcome]]:
     """The same tasks on a dask.distributed cluster; results come back here to be recorded."""
     try:
         from distributed import Client
@@ -358,9 +421,9 @@ def on_cluster(tasks: list[StudentTask], address: str) -> Iterator[tuple[Student
     except ImportError:
         raise UsageError("--scheduler needs dask.distributed: pip install 'seqgrade[class]'") from None
     try:
-        client = Client(address, timeout=20)  # type: ignore[no-untyped-call]
+        client = Client(cluster.address, timeout=20, security=cluster.security())  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"--scheduler: cannot reach a dask scheduler at {address} ({exc})") from None
+        raise UsageError(f"--scheduler: cannot reach a dask scheduler at {cluster.address} ({exc})") from None
     try:
         client.run(warm, tasks[0].course_file)
         futures = {client.submit(grade_student, t, pure=False): t for t in tasks}

@@ -300,18 +300,27 @@ def validate(only: str | None, course_path: Path | None) -> ExitCode:
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Grading processes (default: every core).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Grade on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786.")
+              help="Grade on a dask.distributed cluster, e.g. tls://10.0.0.5:8786 (README).")
+@click.option("--tls-ca-file", type=click.Path(path_type=Path), default=None,
+              help="With tls://: the CA that signed the scheduler's and workers' certificates.")
+@click.option("--tls-cert", type=click.Path(path_type=Path), default=None,
+              help="With tls://: this client's certificate.")
+@click.option("--tls-key", type=click.Path(path_type=Path), default=None,
+              help="With tls://: its private key.")
+@click.option("--insecure-scheduler", is_flag=True,
+              help="Allow plain tcp:// to a scheduler on another machine (anyone there can set grades).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every student's scores.")
 @click.option("--only", default=None, metavar="EXERCISE", help="Grade one exercise only.")
 @ALLOW_UNSANDBOXED
 @LANG
 @COURSE
-def class_(submissions: Path, out: Path, workers: int | None, scheduler: str | None, as_json: bool,
+def class_(submissions: Path, out: Path, workers: int | None, scheduler: str | None, tls_ca_file: Path | None,
+           tls_cert: Path | None, tls_key: Path | None, insecure_scheduler: bool, as_json: bool,
            only: str | None, allow_unsandboxed: bool, lang: str | None, course_path: Path | None) -> ExitCode:
     """Grade every student folder in SUBMISSIONS; rerun to grade only new or changed files."""
     from rich.console import Console
 
-    from grader.classroom import executor_for, require_confinement, run_class
+    from grader.classroom import Cluster, executor_for, require_confinement, run_class
     from grader.feedback.class_report import class_json, summarize, write_reports
     from grader.feedback.terminal import class_progress, render_class_run
     from grader.gradebook import Gradebook
@@ -319,13 +328,16 @@ def class_(submissions: Path, out: Path, workers: int | None, scheduler: str | N
 
     course = _course(course_path)
     roster = scan(course, submissions, course.resolve(only) if only else None)
+    cluster = (None if scheduler is None
+               else Cluster(scheduler, tls_ca_file, tls_cert, tls_key, insecure_scheduler))
+    executor = executor_for(workers, cluster)  # a scheduler that would open the workers is refused here
     if scheduler is None:
         require_confinement(allow_unsandboxed)
     errors = Console(stderr=True, highlight=False)
     with Gradebook(out) as book, class_progress(errors) as progress:
         # Grading processes on this machine share what they learn through --out; a cluster's do not.
         shared = out / ".shared" if scheduler is None else None
-        run = run_class(course, roster, book, executor_for(workers, scheduler),
+        run = run_class(course, roster, book, executor,
                         allow_unsandboxed=allow_unsandboxed, shared=shared, on_progress=progress)
         results = [r for key in run.keys if (r := book.result(key)) is not None]
         missing = [(key.student, key.exercise) for key in run.keys if book.result(key) is None]

@@ -474,3 +474,79 @@ def test_a_full_disk_on_the_graders_side_is_one_line_and_the_same_command_resume
     assert (tmp_path / "2.code").read_text().strip() in ("0", "1"), (tmp_path / "2.err").read_text()[-2000:]
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text()))}
     assert rows["alice"]["exercise-08"] == "5" and rows["bob"]["exercise-08"] not in ("", "not graded")
+
+
+def _certificates(folder: Path) -> dict[str, Path]:
+    """A CA and one certificate it signed for 127.0.0.1 (scheduler, workers and client share it here)."""
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=60)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+            "-days", "2", "-subj", "/CN=seqgrade test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+    openssl("x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "node.pem", "-days", "2", "-copy_extensions", "copy")
+    return {"ca": folder / "ca.pem", "cert": folder / "node.pem", "key": folder / "node.key"}
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the test's certificates")
+def test_a_tls_cluster_grades_and_a_client_without_a_certificate_is_turned_away(  # type: ignore[no-untyped-def]
+        klass, tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+    from distributed.security import Security
+
+    from grader.classroom import Cluster
+
+    files = _certificates(tmp_path)
+    security = Security(tls_ca_file=str(files["ca"]), tls_scheduler_cert=str(files["cert"]),
+                        tls_scheduler_key=str(files["key"]), tls_worker_cert=str(files["cert"]),
+                        tls_worker_key=str(files["key"]), tls_client_cert=str(files["cert"]),
+                        tls_client_key=str(files["key"]), require_encryption=True)
+    course_root, subs = klass
+    course = load_course(course_root)
+    roster = scan(course, subs, course.resolve("08"))
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      protocol="tls://", host="127.0.0.1", security=security) as cluster, \
+            Gradebook(tmp_path / "g") as book:
+        address = cluster.scheduler_address
+        assert address.startswith("tls://")
+        with pytest.raises((OSError, TimeoutError, ValueError)):  # no certificate of the course's CA
+            Client(address.replace("tls://", "tcp://"), timeout=3)
+        tls = Cluster(address, files["ca"], files["cert"], files["key"])
+        run = run_class(course, roster, book, executor_for(None, tls))
+        assert run.graded == 3 and not run.not_graded
+        scores = {key.student: score for key, score, _, _ in book.rows()}
+    assert scores["alice"] == 5.0 and scores["carol"] == 0.0
+
+
+REMOTE = ["tcp://10.0.0.5:8786", "10.0.0.5:8786", "tcp://grading.example.edu:8786", "ws://192.168.1.2:8786",
+          "tls://10.0.0.5:8786"]  # the last one without its TLS files
+
+
+@pytest.mark.parametrize("address", REMOTE)
+def test_a_scheduler_that_would_open_the_workers_is_refused(klass, address: str) -> None:  # type: ignore[no-untyped-def]
+    """Refused before any connection is tried: no traffic leaves this machine."""
+    course, subs = klass
+    run = grade("class", str(subs), "--only", "08", "--scheduler", address, "--out", "g3", cwd=course,
+                timeout=120)
+    assert run.code == 2 and run.err.count("\n") == 1 and "Traceback" not in run.err
+    assert "--tls" in run.err and not (course / "g3").exists()
+
+
+@pytest.mark.parametrize(("address", "insecure", "allowed"), [
+    ("tcp://10.0.0.5:8786", False, False), ("tcp://10.0.0.5:8786", True, True),
+    ("tcp://127.0.0.1:8786", False, True),
+    ("tcp://[::1]:8786", False, True), ("localhost:8786", False, True), ("inproc://x/1/2", False, True),
+    ("tcp://127.0.0.1.example.org:1", False, False),
+])
+def test_plain_tcp_elsewhere_needs_the_explicit_flag(address: str, insecure: bool, allowed: bool) -> None:
+    from grader.classroom import Cluster
+    from grader.errors import UsageError
+
+    try:
+        Cluster(address, insecure=insecure).check()  # nothing connects here
+    except UsageError as refused:
+        assert not allowed and "--insecure-scheduler" in str(refused)
+    else:
+        assert allowed
