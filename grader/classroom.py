@@ -131,6 +131,9 @@ def warm(course_file: str) -> None:
     """Import torch and the course once per grading process, before the first student."""
     import torch  # noqa: F401
 
+    from grader import peak
+
+    peak.report_at_exit()
     _course(course_file)
 
 
