@@ -550,3 +550,31 @@ def test_plain_tcp_elsewhere_needs_the_explicit_flag(address: str, insecure: boo
         assert not allowed and "--insecure-scheduler" in str(refused)
     else:
         assert allowed
+
+
+def test_forged_shared_frames_earn_a_stub_nothing(klass, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Someone writes "passed" frames with no inputs (unsigned, or signed with another key) into
+    --out/.shared/ for every check: a stub graded afterwards still scores 0."""
+    from grader.checks.properties import standard_checks
+    from grader.checks.store import ReplayStore
+    from grader.exercise import load_spec
+
+    course_root, subs = klass
+    out = tmp_path / "g"
+    first = grade("class", str(subs), "--only", "08", "--out", str(out), cwd=course_root, timeout=300)
+    assert first.code in (0, 1), first.err[-2000:]
+    (folder,) = [p for p in (out / ".shared").iterdir() if p.is_dir()]
+    course = load_course(course_root)
+    entry = course.resolve("08")
+    for check in standard_checks(load_spec(course.spec_file(entry), entry.id)):
+        for what in ("passed", "shrunk", "drawn"):
+            ReplayStore(folder, bytes(32)).save(entry.id, check.name, what, [])
+    (subs / "zoe").mkdir()
+    (subs / "zoe" / EX08).write_text((course_root / "exercises" / EX08).read_text())  # the stub
+    try:
+        again = grade("class", str(subs), "--only", "08", "--out", str(out), "--json", cwd=course_root,
+                      timeout=300)
+        students = {s["student"]: s for s in json.loads(again.out)["students"]}
+        assert students["zoe"]["score"] == 0 and students["alice"]["score"] == 5.0
+    finally:
+        shutil.rmtree(subs / "zoe")

@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ import pytest
 
 from tests.conftest import ROOT, copy_course, grade
 from tests.test_gradescope import unpack
-from tests.test_hostile import tree_digest
+from tests.test_hostile import needs_bwrap, needs_landlock, tree_digest
 
 PEAK_MIB = 1500
 """The most any grading process may hold: torch and the grader take ~600 MiB; the unbounded
@@ -97,13 +98,18 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_course(tmp_path_factory.mktemp("paths") / "course")
 
 
+TIERS = [pytest.param(t, marks=m) for t, m in zip(("bubblewrap", "landlock"), (needs_bwrap, needs_landlock),
+                                                   strict=True)]
+
+
+@pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize("attack", ATTACKS)
-def test_grade_exercise(course: Path, tmp_path: Path, attack: str) -> None:
+def test_grade_exercise(course: Path, tmp_path: Path, attack: str, tier: str) -> None:
     student = tmp_path / "ex05_forget_gate.py"
     student.write_text(forger(attack))
     before = tree_digest(course)
     run = grade("exercise-05", "--file", str(student), "--json", cwd=course, timeout=300,
-                env={"SEQGRADE_PEAK_FILE": str(tmp_path / "peak")})
+                env={"SEQGRADE_PEAK_FILE": str(tmp_path / "peak"), "GRADER_SANDBOX": tier})
     assert run.code == 1, run.err[-2000:]
     document = json.loads(run.out)
     assert document["score"] == 0
@@ -113,8 +119,9 @@ def test_grade_exercise(course: Path, tmp_path: Path, attack: str) -> None:
     assert_bounded(tmp_path / "peak")
 
 
+@pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize("attack", ATTACKS)
-def test_grade_class(course: Path, tmp_path: Path, attack: str) -> None:
+def test_grade_class(course: Path, tmp_path: Path, attack: str, tier: str) -> None:
     """The forger beside honest students: every honest grade is there and right, nobody is "not graded"."""
     subs = tmp_path / "subs"
     reference = (course / "solutions" / "ex08_attention_scores.py").read_text()
@@ -126,7 +133,7 @@ def test_grade_class(course: Path, tmp_path: Path, attack: str) -> None:
     honest = {p: p.read_bytes() for p in subs.glob("[!m]*/*.py")}
     before = tree_digest(course)
     run = grade("class", str(subs), "--out", str(tmp_path / "g"), "--workers", "2", cwd=course, timeout=600,
-                env={"SEQGRADE_PEAK_FILE": str(tmp_path / "peak")})
+                env={"SEQGRADE_PEAK_FILE": str(tmp_path / "peak"), "GRADER_SANDBOX": tier})
     assert run.code == 0, run.err[-3000:]
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO((tmp_path / "g" / "grades.csv").read_text()))}
     assert [rows[s]["exercise-08"] for s in ("ann", "ben", "cid")] == ["5", "5", "5"]
@@ -179,3 +186,37 @@ def test_the_peak_instrument_reports_a_real_figure(tmp_path: Path) -> None:
     assert run.code == 0
     (found,) = peaks(tmp_path / "peak")
     assert 100 < found < PEAK_MIB  # torch alone is well over 100 MiB
+
+
+LIVE_MARKDOWN = re.compile(r"(?<!\\)\]\(|(?<!\\)!\[|(?<!\\)<(script|img)|^#+ (pwned|✓)|\x1b|\u202e|\u009b",
+                           re.MULTILINE)
+
+
+def test_names_and_messages_are_inert_in_every_file_an_instructor_opens(course: Path, tmp_path: Path) -> None:
+    """Folder names and exception messages land in grades.csv, report.md, report.html, feedback.md,
+    results.json and the terminal: as text, never as a formula, a link, an image, a tag or a heading."""
+    subs = tmp_path / "subs"
+    names = ["=1+1", "+cmd", "@sum(1)", "-2", "# ✓ every check passed", "[link](https:evil.example)",
+             "![img](x.png)", "www.evil.example", "paul", "\uff50aul",  # the last two only look alike
+             "evil\u202egnp.exe", "csi\u009b31m"]  # not printable: ignored, and named safely in the terminal
+    raising = ("def attention_scores(q, k):\n"
+               "    raise ValueError('![img](https://evil.example/x.png) <script>alert(1)</script>\\n# pwned "
+               "\\x1b[31m \\u202e')\n")
+    for name in names:
+        (subs / name).mkdir(parents=True)
+        (subs / name / "ex08_attention_scores.py").write_text(raising)
+    run = grade("class", str(subs), "--out", str(tmp_path / "g"), "--only", "08", cwd=course, timeout=600)
+    assert run.code == 0, run.err[-2000:]
+    out = tmp_path / "g"
+    cells = [row[0] for row in csv.reader(io.StringIO((out / "grades.csv").read_text()))][1:]
+    assert len(cells) == 10 and not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+    for path in [out / "report.md", *out.glob("students/*/feedback.md")]:
+        assert not LIVE_MARKDOWN.search(path.read_text()), (path, LIVE_MARKDOWN.search(path.read_text()))
+    assert "look alike" in (out / "report.md").read_text() and "\uff50aul" in (out / "report.md").read_text()
+    page = (out / "report.html").read_text()
+    assert "<script>" not in page and "<img src=\"x.png" not in page and "\u202e" not in page
+    outputs = [t["output"] for p in out.glob("students/*/results.json")
+               for t in json.loads(p.read_text())["tests"]]
+    assert outputs and not any(LIVE_MARKDOWN.search(o) for o in outputs)
+    shown = run.out + run.err
+    assert "ignored" in shown and "\u202e" not in shown and "\u009b" not in shown and "\x1b[31m" not in shown
