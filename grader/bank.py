@@ -89,9 +89,14 @@ class Bank:
     replays: Replays
 
 
+MAX_BANK_BYTES = 256 << 20
+
+
 def load(path: Path, exercise_id: str) -> Exercise:
     """An ``Exercise`` whose references answer from the bank at ``path`` (and only from it)."""
     try:
+        if path.stat().st_size > MAX_BANK_BYTES:
+            raise ValueError(f"{path.stat().st_size} bytes, more than a bank holds ({MAX_BANK_BYTES})")
         header, buffers = protocol.unpack(path.read_bytes())
         if header.get("format") != FORMAT or header.get("exercise") != exercise_id:
             raise protocol.ProtocolError("not a bank for this exercise")

@@ -129,6 +129,9 @@ Lines = dict[tuple[Any, ...], int]
 
 def _read_yaml(path: Path) -> tuple[Any, Lines]:
     try:
+        size = path.stat().st_size
+        if size > 4 * MAX_COURSE_CHARS:  # read none of a file far too big to be a course
+            raise CourseConfigError(f"{size} bytes, more than a course file needs", where=str(path))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CourseConfigError("file not found", where=str(path)) from None

@@ -13,6 +13,7 @@ import io
 import json
 import resource
 import struct
+from pathlib import Path
 
 import pytest
 import torch
@@ -114,16 +115,31 @@ def test_hostile_course_files_are_one_line(tmp_path, body: str) -> None:  # type
     assert run.code == 2 and run.err.count("\n") == 1 and "Traceback" not in run.err
 
 
-def test_a_bank_nested_thousands_deep_is_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    copy_course(tmp_path / "course")
-    release = tmp_path / "release"
-    made = grade("release", str(release), cwd=tmp_path / "course", timeout=600)
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("release")
+    copy_course(root / "course")
+    made = grade("release", str(root / "release"), cwd=root / "course", timeout=600)
     assert made.code == 0, made.err[-2000:]
+    return root / "release"
+
+
+@pytest.mark.parametrize("damage", ["nested", "huge"])
+def test_a_hostile_bank_is_one_line(release: Path, damage: str) -> None:
     bank = next(release.glob("bank/ex05_*.bank"))
-    raw = ('{"format":"x","buffers":[],"memo":' + '{"$list":[' * 50_000 + "1" + "]}" * 50_000 + "}").encode()
-    bank.write_bytes(struct.pack("<Q", len(raw)) + raw)
-    run = grade("exercise-05", cwd=release, timeout=120)
-    assert run.code == 2 and run.err.count("\n") == 1 and "Traceback" not in run.err, run.err[-2000:]
+    original = bank.read_bytes()
+    try:
+        if damage == "nested":
+            deep = '{"$list":[' * 50_000 + "1" + "]}" * 50_000
+            raw = ('{"format":"x","buffers":[],"memo":' + deep + "}").encode()
+            bank.write_bytes(struct.pack("<Q", len(raw)) + raw)
+        else:  # sparse: costs no disk, and must not be read
+            with bank.open("r+b") as file:
+                file.truncate(1 << 34)
+        run = grade("exercise-05", cwd=release, timeout=120)
+        assert run.code == 2 and run.err.count("\n") == 1 and "Traceback" not in run.err, run.err[-2000:]
+    finally:
+        bank.write_bytes(original)
 
 
 CONSTANT = {
