@@ -65,7 +65,7 @@ def cli(ctx: click.Context) -> ExitCode | None:
 @click.option("--json", "as_json", is_flag=True, help="Print Gradescope results.json to stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Show more detail for each failure.")
 @click.option("--replay", "token", default=None, metavar="TOKEN",
-              help="Run again the one failing check and input a token from an earlier run names.")
+              help="Run one failing check again, on the input it failed on (each failure prints its token).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
               help="Where the student's functions get their inputs (auto: cuda when a GPU is present).")
 @ALLOW_UNSANDBOXED

@@ -83,21 +83,27 @@ class Course:
         return self.solutions_dir / f"{entry.module}.bank"
 
     def resolve(self, name: str) -> ExerciseEntry:
-        """Find an exercise by ``exercise-05``, ``05``, ``5``, ``ex05`` or its slug."""
+        """Find an exercise by ``exercise-05``, ``05``, ``5``, ``ex05``, ``ex5``, ``ex-5`` or its slug."""
         key = name.strip().lower()
+        number = _NUMBERED.fullmatch(key)
         for entry in self.exercises:
-            number = entry.number
-            aliases = {entry.id, number, f"ex{number}", entry.slug, entry.module}
-            if key in aliases or (key.isdigit() and int(key) == int(number)):
+            aliases = {entry.id, entry.number, f"ex{entry.number}", entry.slug, entry.module}
+            if key in aliases or (number is not None and int(number[1]) == int(entry.number)):
                 return entry
-        raise UnknownExerciseError(_unknown_message(name, self.exercises))
+        raise UnknownExerciseError(_unknown_message(name, self.exercises, numbered=number is not None))
 
 
-def _unknown_message(name: str, entries: tuple[ExerciseEntry, ...]) -> str:
+_NUMBERED = re.compile(r"(?:ex(?:ercise)?[-_ ]?)?0*(\d+)")
+"""What names an exercise by its number: 5, 05, ex5, ex05, ex-5, exercise5, exercise-05."""
+
+
+def _unknown_message(name: str, entries: tuple[ExerciseEntry, ...], numbered: bool) -> str:
+    """No such exercise: the ids there are, and a close slug only for a name (a number is not a typo)."""
+    ids = ", ".join(e.id for e in entries)
     known = [e.id for e in entries] + [e.slug for e in entries]
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    close = [] if numbered else difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
     hint = f" Did you mean '{close[0]}'?" if close else ""
-    return f"unknown exercise '{name}'.{hint} Valid: exercise-01 … exercise-{entries[-1].number}"
+    return f"this course has no exercise '{name}'.{hint} Its exercises: {ids}"
 
 
 def find_course_file(start: Path) -> Path:

@@ -84,3 +84,17 @@ def test_every_alias_resolves_to_its_exercise(n: int, form: str) -> None:
 def test_unknown_exercise_suggests_the_closest(course: Course) -> None:
     with pytest.raises(UnknownExerciseError, match="Did you mean 'exercise-05'"):
         course.resolve("exercise-5x")
+
+
+@pytest.mark.parametrize("name", ["exercise-99", "99", "ex99", "ex-14", "exercise0"])
+def test_a_number_the_course_lacks_lists_the_exercises_and_guesses_nothing(course: Course, name: str) -> None:
+    with pytest.raises(UnknownExerciseError) as info:
+        course.resolve(name)
+    said = str(info.value)
+    assert "Did you mean" not in said and all(e.id in said for e in course.exercises)
+
+
+@given(st.integers(1, 13), st.sampled_from(["ex{n}", "ex{n:02d}", "ex-{n}", "exercise{n}", "exercise-{n}",
+                                             "EX{n}", " {n:02d} ", "ex_{n}"]))
+def test_every_way_to_write_a_number_names_the_exercise(course: Course, n: int, form: str) -> None:
+    assert course.resolve(form.format(n=n)) == course.exercises[n - 1]

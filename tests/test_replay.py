@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import zlib
 from pathlib import Path
 
 import pytest
@@ -46,11 +48,23 @@ def test_tokens_round_trip_exactly(case: dict[str, object], name: str) -> None:
             assert got == value
 
 
-@pytest.mark.parametrize("token", ["", "r1.", "r1.!!!", "r2.abc", "r1." + "A" * 100, "x" * 70000])
-def test_damaged_tokens_are_a_one_line_usage_error(token: str) -> None:
+@pytest.mark.parametrize(("token", "why"), [
+    ("", "not a replay token"), ("r2.abc", "not a replay token"), ("x" * 70000, "not a replay token"),
+    ("r1.", "cut short"), ("r1.!!!", "characters a token never has"), ("r1." + "A" * 100, "checksum"),
+    ("r1." + base64.urlsafe_b64encode(zlib.compress(b"not a frame")).decode(), "not to a check"),
+    ("r1." + base64.urlsafe_b64encode(zlib.compress(b"\0" * (32 << 20))).decode(), "more than any input"),
+])
+def test_damaged_tokens_are_one_line_that_says_what_is_wrong(token: str, why: str) -> None:
     with pytest.raises(UsageError) as info:
         replay.decode(token)
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(info.value) and why in str(info.value)
+
+
+@given(st.binary(max_size=200))
+def test_any_token_body_is_a_check_and_input_or_one_usage_line(body: bytes) -> None:
+    token = "r1." + base64.urlsafe_b64encode(zlib.compress(body)).decode().rstrip("=")
+    with pytest.raises(UsageError):
+        replay.decode(token)
 
 
 def test_replay_reproduces_the_failure_through_the_cli() -> None:

@@ -19,6 +19,7 @@ from grader.sandbox import protocol
 
 PREFIX = "r1."
 MAX_TOKEN = 64 << 10
+MAX_FRAME = 16 << 20  # what a token may unpack to: a small input, never a zlib bomb
 
 
 def encode(check: str, case: Case) -> str:
@@ -35,14 +36,27 @@ def decode(token: str) -> tuple[str, Case]:
                          "copy it whole from the failing output")
     body = token[len(PREFIX):]
     try:
-        frame = zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)), bufsize=1 << 20)
+        packed = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise _damaged("it has characters a token never has (only letters, digits, '-' and '_')") from None
+    try:
+        inflate = zlib.decompressobj()
+        frame = inflate.decompress(packed, MAX_FRAME)
+        if inflate.unconsumed_tail or not inflate.eof:
+            raise _damaged("it unpacks to more than any input" if inflate.unconsumed_tail
+                           else "it is cut short")
+    except zlib.error:
+        raise _damaged("it was cut or changed: its checksum does not match") from None
+    try:
         header, buffers = protocol.unpack(frame)
         case = protocol.decode(header["case"], buffers)
         check = header["check"]
-    except (binascii.Error, zlib.error, ValueError, KeyError, TypeError, EOFError,
-            protocol.ProtocolError, struct.error) as exc:
-        raise UsageError(f"--replay: the token is damaged ({type(exc).__name__}); "
-                         "copy it whole from the failing output") from None
+    except (ValueError, KeyError, TypeError, EOFError, AttributeError, protocol.ProtocolError, struct.error):
+        raise _damaged("it unpacks, but not to a check and its input") from None
     if not isinstance(check, str) or not isinstance(case, dict):
         raise UsageError("--replay: the token does not hold a check and its input")
     return check, case
+
+
+def _damaged(why: str) -> UsageError:
+    return UsageError(f"--replay: the token is damaged: {why}; copy it whole, from 'r1.' to its end")
