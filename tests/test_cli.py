@@ -111,4 +111,4 @@ def test_validate_fails_when_a_reference_is_wrong(course_copy: Path, tmp_path: P
     reference.write_text(reference.read_text().replace("return torch.sigmoid(", "return torch.tanh("))
     run = grade("validate", "--only", "05", cwd=broken)
     assert run.code == 1
-    assert "reference fails: forget_gate: holds (values in (0, 1))" in run.out
+    assert "reference fails: forget_gate: obeys a rule (values in (0, 1))" in run.out

@@ -114,3 +114,45 @@ def test_korean_titles_use_the_korean_variant() -> None:
                         Status.PASSED, 1.0, 1.0, variant_ko="배치 행끼리 독립")
     assert check_title(check, "ko") == "f: 규칙을 지킴 (배치 행끼리 독립)"
     assert check_title(check, "en") == "f: obeys a rule (batch rows independent)"
+
+
+# "shape" is not here: the course's Korean notes use it as their own word ("행렬 shape이 같아야").
+ENGLISH = re.compile(r"\b(values?|value\(s\)|outside|instead|gradient|output|expected|got|slice|padded|"
+                     r"differ|index|step|reversed|changed)\b")
+
+
+FOUND = {"rule_en": "values lie in (0, 1)", "rule_ko": "값이 (0, 1) 안에 있음", "output_index": "0",
+         "a": "(1,)", "b": "(2,)", "index": "[0]", "got": "1", "want": "2", "count": "3", "low": "0",
+         "high": "1", "example": "1.2", "total": "1.1", "off": "0.1", "weight": "0.2"}
+
+
+@pytest.mark.parametrize("failure", [
+    Failure(Kind.WRONG_STRUCTURE, {"part": "output", "argument": "", "index": "", "expected_count": "2",
+                                   "obtained_count": "3"}),
+    Failure(Kind.WRONG_STRUCTURE, {"part": "output", "argument": "", "index": "[1]", "expected_count": "2",
+                                   "obtained_type": "Tensor"}),
+    Failure(Kind.WRONG_SHAPE, {"part": "gradient", "argument": "h_prev", "index": "", "expected": "(1, 2)",
+                               "obtained": "(2, 1)"}),
+    *[Failure(Kind.OUT_OF_RANGE, {**FOUND, "finding": finding, "subject": subject})
+      for finding in ("shapes-differ", "differs-at", "outside", "slice-sum", "padded-weight")
+      for subject in ("reversed", "changed", "earlier-step")],
+])
+def test_korean_feedback_carries_no_english_words(failure: Failure) -> None:
+    """Checks return values; only the catalog words them, so Korean feedback reads Korean throughout."""
+    korean = explain(failure, "ko").message
+    assert not ENGLISH.search(korean.replace("torch.Tensor", "")), korean
+    english = explain(failure, "en").message
+    assert "{" not in korean + english and not ENGLISH.search(korean)
+
+
+@pytest.mark.parametrize(("kind", "detail", "start"), [
+    (Kind.SYNTAX_ERROR, {"file": "ex05_forget_gate.py", "line": "3", "type": "SyntaxError", "message": "x"},
+     "ex05_forget_gate.py, line 3"),
+    (Kind.WRONG_SHAPE, {"part": "gradient", "argument": "h_prev", "index": "", "expected": "(1,)",
+                        "obtained": "(2,)"}, "The gradient of h_prev"),
+    (Kind.WRONG_VALUE, {"part": "output", "argument": "", "index": "[0]"}, "The output[0]"),
+    (Kind.WRONG_VALUE, {"where": "gradient of W_f"}, "The gradient of W_f"),  # a result recorded earlier
+])
+def test_names_are_never_capitalized_and_our_own_words_are(kind: Kind, detail: dict[str, str],
+                                                           start: str) -> None:
+    assert explain(Failure(kind, detail), "en").message.startswith(start)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from grader.checks.compare import compare, tolerance
 from grader.checks.strategies import map_tensors, with_layouts
 from grader.exercise import Case, Exercise, Function, Property, Relation
+from grader.feedback.messages import TITLES
 from grader.results import Failure, Kind
 from grader.sandbox.evaluate import tensors_in, vjp_objective
 from grader.sandbox.messages import Call, Reply, StudentError
@@ -139,32 +140,42 @@ def error_failure(error: StudentError | None, stage: str = "call") -> Failure:
     return Failure(Kind.RAISED, detail)
 
 
-def contract_failure(obtained: Any, expected: Any, where: str = "output") -> Failure | None:
+def where(part: str = "output", argument: str = "", index: str = "") -> dict[str, str]:
+    """What a failure is about, as data: the output or an argument's gradient, and an index path."""
+    return {"part": part, "argument": argument, "index": index}
+
+
+def _at(place: dict[str, str], i: int) -> dict[str, str]:
+    return {**place, "index": f"{place['index']}[{i}]"}
+
+
+def contract_failure(obtained: Any, expected: Any, place: dict[str, str] | None = None) -> Failure | None:
     """Type, structure, device, dtype and shape, before any value is compared."""
+    place = place or where()
     if isinstance(expected, torch.Tensor):
         if isinstance(obtained, Foreign):
             kind = Kind.TENSOR_SUBCLASS if obtained.tensor_subclass else Kind.NOT_A_TENSOR
-            return Failure(kind, {"where": where, "type": obtained.type_name})
+            return Failure(kind, {**place, "type": obtained.type_name})
         if isinstance(obtained, Unreadable):
-            return Failure(Kind.WRONG_DEVICE, {"where": where,
+            return Failure(Kind.WRONG_DEVICE, {**place,
                                                "expected": str(obtained.info.get("expected_device")),
                                                "obtained": str(obtained.info.get("device"))})
         if not isinstance(obtained, torch.Tensor):
-            return Failure(Kind.NOT_A_TENSOR, {"where": where, "type": type(obtained).__name__})
+            return Failure(Kind.NOT_A_TENSOR, {**place, "type": type(obtained).__name__})
         if obtained.dtype != expected.dtype:
-            return Failure(Kind.WRONG_DTYPE, {"where": where, "expected": str(expected.dtype),
+            return Failure(Kind.WRONG_DTYPE, {**place, "expected": str(expected.dtype),
                                               "obtained": str(obtained.dtype)})
         if obtained.shape != expected.shape:
-            return Failure(Kind.WRONG_SHAPE, {"where": where, "expected": str(tuple(expected.shape)),
+            return Failure(Kind.WRONG_SHAPE, {**place, "expected": str(tuple(expected.shape)),
                                               "obtained": str(tuple(obtained.shape))})
         return None
     if isinstance(expected, tuple | list):
         if not isinstance(obtained, tuple | list) or len(obtained) != len(expected):
-            shown = f"{len(obtained)} values" if isinstance(obtained, tuple | list) else _kind_of(obtained)
-            return Failure(Kind.WRONG_STRUCTURE, {"where": where, "expected": f"{len(expected)} values",
-                                                  "obtained": shown})
+            got = ({"obtained_count": str(len(obtained))} if isinstance(obtained, tuple | list)
+                   else {"obtained_type": _kind_of(obtained)})
+            return Failure(Kind.WRONG_STRUCTURE, {**place, "expected_count": str(len(expected)), **got})
         for i, (o, e) in enumerate(zip(obtained, expected, strict=True)):
-            if failure := contract_failure(o, e, f"{where}[{i}]"):
+            if failure := contract_failure(o, e, _at(place, i)):
                 return failure
     return None
 
@@ -174,18 +185,19 @@ def _kind_of(value: Any) -> str:
 
 
 def value_failure(obtained: Any, expected64: Any, size: int, scale: float,
-                  where: str = "output") -> Failure | None:
+                  place: dict[str, str] | None = None) -> Failure | None:
     """Compare every tensor of the output with the float64 reference."""
+    place = place or where()
     if isinstance(expected64, torch.Tensor):
         tol = tolerance(obtained.dtype, size, scale)
         mismatch = compare(obtained, expected64, tol)
         if mismatch is None:
             return None
         kind = Kind.WRONG_VALUE if math.isfinite(mismatch.obtained) else Kind.NON_FINITE
-        return Failure(kind, {"where": where}, mismatch=mismatch)
+        return Failure(kind, dict(place), mismatch=mismatch)
     if isinstance(expected64, tuple | list):
         for i, (o, e) in enumerate(zip(obtained, expected64, strict=True)):
-            if failure := value_failure(o, e, size, scale, f"{where}[{i}]"):
+            if failure := value_failure(o, e, size, scale, _at(place, i)):
                 return failure
     return None
 
@@ -231,8 +243,9 @@ class Check:
 
     @property
     def name(self) -> str:
+        """The check's one name, the same in every view: its English title (``messages.TITLES``)."""
         suffix = f" ({self.variant})" if self.variant else ""
-        return f"{self.function}: {self.kind.replace('-', ' ')}{suffix}"
+        return f"{self.function}: {TITLES[self.kind]['en']}{suffix}"
 
     def verify(self, target: Target, case: Case) -> Failure | None:
         raise NotImplementedError
@@ -300,10 +313,11 @@ class GradientsMatch(Check):
                  if t.requires_grad]
         size = problem_size(case)
         for name, got, want, leaf in zip(names, reply.grads, expected_grads, _leaves(marked), strict=False):
-            if failure := contract_failure(got, leaf.detach(), f"gradient of {name}"):
+            place = where("gradient", name)
+            if failure := contract_failure(got, leaf.detach(), place):
                 return failure
-            found = value_failure(got, want, size, 4 * target.function.tolerance_scale,
-                                  f"gradient of {name}")
+            scale = 4 * target.function.tolerance_scale
+            found = value_failure(got, want, size, scale, place)
             if found is not None:
                 return Failure(Kind.WRONG_GRADIENT, {"argument": name}, mismatch=found.mismatch)
         return None

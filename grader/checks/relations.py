@@ -74,15 +74,19 @@ def _first(value: Any) -> torch.Tensor:
     return first
 
 
-def close(a: torch.Tensor, b: torch.Tensor, what: str) -> dict[str, str] | None:
-    """None when ``a`` and ``b`` agree within the float tolerance, else where they differ."""
+def close(a: torch.Tensor, b: torch.Tensor, subject: str, output: int = 0) -> dict[str, str] | None:
+    """None when ``a`` and ``b`` agree within the float tolerance, else where they differ, as data.
+
+    ``subject`` names what was compared (a key of ``feedback.messages.SUBJECTS``).
+    """
+    about = {"subject": subject, "output_index": str(output)}
     if a.shape != b.shape:
-        return {"found": f"{what}: shapes {tuple(a.shape)} and {tuple(b.shape)} differ"}
+        return {"finding": "shapes-differ", **about, "a": str(tuple(a.shape)), "b": str(tuple(b.shape))}
     mismatch = compare(a, b.to(a.dtype), tolerance(a.dtype, a.numel()))
     if mismatch is None:
         return None
-    got, want = f"{mismatch.obtained:.6g}", f"{mismatch.expected:.6g}"
-    return {"found": f"{what}: at index {list(mismatch.index)}, {got} instead of {want}"}
+    return {"finding": "differs-at", **about, "index": str(list(mismatch.index)),
+            "got": f"{mismatch.obtained:.6g}", "want": f"{mismatch.expected:.6g}"}
 
 
 @portable
@@ -109,7 +113,7 @@ def equivariant(key: str, en: str, ko: str, axes: dict[str, int], out_axis: int,
     def holds(case: Case, out: Any, other: Case, other_out: Any) -> dict[str, str] | None:
         pairs = zip(_outputs(out), _outputs(other_out), strict=False)
         for i, (a, b) in enumerate(pairs):
-            if broken := close(b, a.flip(out_axis), f"output {i} for the reversed input"):
+            if broken := close(b, a.flip(out_axis), "reversed", i):
                 return broken
         return None
 
@@ -150,7 +154,7 @@ def invariant(key: str, en: str, ko: str, transform: Callable[[Case], Case | Non
     """The (first) output is unchanged when the input is transformed."""
 
     def holds(case: Case, out: Any, other: Case, other_out: Any) -> dict[str, str] | None:
-        return close(_first(other_out), _first(out), "the output on the changed input")
+        return close(_first(other_out), _first(out), "changed")
 
     return Relation(key, en, ko, transform, holds, key_ko)
 
@@ -175,7 +179,7 @@ def future_does_not_leak(en: str, ko: str, axes: dict[str, int], when: str | Non
         return other
 
     def holds(case: Case, out: Any, other: Case, other_out: Any) -> dict[str, str] | None:
-        return close(_first(other_out)[:, :-1], _first(out)[:, :-1], "an earlier step's output")
+        return close(_first(other_out)[:, :-1], _first(out)[:, :-1], "earlier-step")
 
     return Relation("future does not leak", en, ko, transform, holds, "미래 정보가 새지 않음")
 
@@ -199,7 +203,8 @@ def values_between(key: str, en: str, ko: str, low: float, high: float, key_ko: 
         if not bad.any():
             return None
         example = values[bad][0].item()
-        return {"found": f"{int(bad.sum())} value(s) outside [{low:g}, {high:g}], e.g. {example:.4g}"}
+        return {"finding": "outside", "count": str(int(bad.sum())), "low": f"{low:g}", "high": f"{high:g}",
+                "example": f"{example:.4g}"}
 
     return Property(key, en, ko, holds, key_ko)
 
@@ -213,7 +218,9 @@ def slices_sum_to_one(key: str, en: str, ko: str, dim_input: str, key_ko: str = 
         totals = p.double().sum(dim=case[dim_input])
         tol = 1e-4 if p.dtype == torch.float32 else 1e-10
         worst = (totals - 1).abs().max().item() if totals.numel() else 0.0
-        return None if worst <= tol else {"found": f"a slice sums to {1 + worst:.6g} (off by {worst:.3g})"}
+        if worst <= tol:
+            return None
+        return {"finding": "slice-sum", "total": f"{1 + worst:.6g}", "off": f"{worst:.3g}"}
 
     return Property(key, en, ko, holds, key_ko)
 
@@ -232,6 +239,6 @@ def zero_weight_past_lengths(key: str, en: str, ko: str, lengths_input: str, out
         leaked = weights[padded.expand_as(weights)]
         if bool((leaked == 0).all()):
             return None
-        return {"found": f"a padded key got weight {leaked[leaked != 0][0].item():.4g}"}
+        return {"finding": "padded-weight", "weight": f"{leaked[leaked != 0][0].item():.4g}"}
 
     return Property(key, en, ko, holds, key_ko)

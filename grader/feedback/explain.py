@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from grader.feedback.messages import FAILURES, LABELS, TITLES, text
+from grader.feedback.messages import FAILURES, FINDINGS, LABELS, STRUCTURE, SUBJECTS, TITLES, WHERE, text
 from grader.results import CheckResult, Failure, Kind, Mismatch
 
 
@@ -30,12 +30,35 @@ def check_title(check: CheckResult, lang: str) -> str:
     return f"{check.function}: {title}{variant}"
 
 
-def _where(where: str, lang: str) -> str:
-    if lang == "ko":
-        if where.startswith("gradient of "):
-            return f"{where.removeprefix('gradient of ')}의 기울기"
-        return where.replace("output", "출력", 1)
-    return where.replace("output", "the output", 1) if where.startswith("output") else where
+def _where(detail: dict[str, str], lang: str) -> str:
+    """What a failure is about, in words: the output, or an argument's gradient, and where in it."""
+    if "part" not in detail:  # a result recorded before failures carried their place as data
+        legacy = detail.get("where", "")
+        if legacy.startswith("gradient of "):
+            name, _, index = legacy.removeprefix("gradient of ").partition("[")
+            detail = {"part": "gradient", "argument": name, "index": f"[{index}" if index else ""}
+        elif legacy.startswith("output"):
+            detail = {"part": "output", "index": legacy.removeprefix("output")}
+        else:
+            return legacy
+    return text(WHERE, detail["part"], lang, argument=detail.get("argument", ""),
+                index=detail.get("index", ""))
+
+
+def _structure(detail: dict[str, str], lang: str) -> tuple[str, str]:
+    """The expected and obtained structure of an output, in words."""
+    expected = text(STRUCTURE, "count", lang, n=detail.get("expected_count", "?"))
+    if "obtained_count" in detail:
+        return expected, text(STRUCTURE, "count", lang, n=detail["obtained_count"])
+    return expected, text(STRUCTURE, "type", lang, type=detail.get("obtained_type", "?"))
+
+
+def _finding(detail: dict[str, str], lang: str) -> str:
+    """What a broken rule found, in words."""
+    if "finding" not in detail:
+        return detail.get("found", "")
+    subject = text(SUBJECTS, detail["subject"], lang, **detail) if "subject" in detail else ""
+    return text(FINDINGS, detail["finding"], lang, **{**detail, "subject": subject})
 
 
 def _number(x: float) -> str:
@@ -57,8 +80,12 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
             escape: Callable[[str], str] = str) -> Explanation:
     """``failure`` in ``lang``; ``escape`` makes each student-given value inert for the destination."""
     detail = {k: v if k in TRUSTED_DETAIL else escape(str(v)) for k, v in failure.detail.items()}
-    if "where" in detail:
-        detail["where"] = _where(detail["where"], lang)
+    if "part" in detail or "where" in detail:
+        detail["where"] = _where(detail, lang)
+    if failure.kind is Kind.WRONG_STRUCTURE and "expected_count" in detail:
+        detail["expected"], detail["obtained"] = _structure(detail, lang)
+    if "finding" in detail:
+        detail["found"] = _finding(detail, lang)
     if failure.kind is Kind.NO_VALUE_ERROR:
         raised = detail.get("raised")
         detail["raised"] = (text(LABELS, "raised-instead", lang, raised=raised) if raised
@@ -66,7 +93,8 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
     if failure.kind is Kind.RAISED and not detail.get("line"):
         detail["line"] = "?"
     message = text(FAILURES, failure.kind.value, lang, **detail)
-    message = message[:1].upper() + message[1:]
+    if message[:4] == "the ":  # a sentence that starts with our own words, never with a name
+        message = "The " + message[4:]
     snippet = ""
     if failure.inputs:
         lines = [f"{name} = {source}" for name, source in failure.inputs]

@@ -79,7 +79,7 @@ FAILURES: dict[str, dict[str, str]] = {
     },
     "wrong-structure": {
         "en": "{where}: expected {expected}, got {obtained}.",
-        "ko": "{where}: {expected}을(를) 기대했지만 {obtained}을(를) 받았습니다.",
+        "ko": "{where}: {expected}가 와야 하는데 {obtained}가 왔습니다.",
     },
     "wrong-dtype": {
         "en": "{where} has dtype {obtained}, expected {expected}. Outputs keep the input's dtype.",
@@ -218,6 +218,40 @@ def default_language() -> str:
 class _Blank(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"
+
+
+WHERE: dict[str, dict[str, str]] = {
+    "output": {"en": "the output{index}", "ko": "출력{index}"},
+    "gradient": {"en": "the gradient of {argument}{index}", "ko": "{argument}{index}의 기울기"},
+}
+"""What a failure is about (``properties.where``)."""
+
+STRUCTURE: dict[str, dict[str, str]] = {
+    "count": {"en": "{n} values", "ko": "값 {n}개"},
+    "type": {"en": "a {type}", "ko": "{type} 객체"},
+}
+
+SUBJECTS: dict[str, dict[str, str]] = {
+    "reversed": {"en": "output {output_index} for the reversed input",
+                 "ko": "뒤집은 입력에 대한 출력 {output_index}"},
+    "changed": {"en": "the output on the changed input", "ko": "바뀐 입력에 대한 출력"},
+    "earlier-step": {"en": "an earlier step's output", "ko": "앞선 시점의 출력"},
+}
+"""What a rule across two calls compared (``relations.close``)."""
+
+FINDINGS: dict[str, dict[str, str]] = {
+    "shapes-differ": {"en": "{subject}: shapes {a} and {b} differ",
+                      "ko": "{subject}: shape {a}와 {b}가 다릅니다"},
+    "differs-at": {"en": "{subject}: at index {index}, {got} instead of {want}",
+                   "ko": "{subject}: 인덱스 {index}에서 {want} 대신 {got}입니다"},
+    "outside": {"en": "{count} value(s) outside [{low}, {high}], e.g. {example}",
+                "ko": "값 {count}개가 [{low}, {high}] 밖에 있습니다 (예: {example})"},
+    "slice-sum": {"en": "a slice sums to {total} (off by {off})",
+                  "ko": "한 슬라이스의 합이 {total}입니다 ({off}만큼 어긋남)"},
+    "padded-weight": {"en": "a padded key got weight {weight}",
+                      "ko": "패딩된 키가 가중치 {weight}를 받았습니다"},
+}
+"""What a broken rule found, as the rule helpers report it (``checks.relations``)."""
 
 
 def text(table: dict[str, dict[str, str]], key: str, lang: str, **values: Any) -> str:
