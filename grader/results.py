@@ -107,6 +107,9 @@ class CheckResult:
     failure: Failure | None = None
     variant_ko: str = ""
     """The variant in Korean, when it has words."""
+    same_cause_as: str = ""
+    """The name of an earlier check whose failure has the same root cause (a crash, a stub, a wrong
+    dtype...): that failure is explained once, there, and this check says only that."""
     credited: bool = True
     """False when the check held but earns nothing yet: a check that does not compare values
     pays only once the function's values match the reference (see ``engine.GUARD_KINDS``)."""

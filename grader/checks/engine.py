@@ -337,12 +337,33 @@ def _main_values_check(check: Check) -> bool:
 
 
 def credit(results: list[CheckResult], checks: Sequence[Check]) -> list[CheckResult]:
-    """``results`` with the guard checks of functions whose values never matched earning nothing."""
+    """``results`` with what earns nothing yet withheld: the guard checks of a function whose values
+    never matched, and every check of one that calls a forbidden built-in (its values are still
+    judged and explained, but the built-in did the work)."""
     computes = {c.function for c, r in zip(checks, results, strict=True)
                 if _main_values_check(c) and r.status is Status.PASSED}
-    return [dataclasses.replace(r, score=0.0, credited=False)
-            if r.kind in GUARD_KINDS and r.function not in computes and r.score > 0 else r
-            for r in results]
+    forbidden = {r.function for r in results
+                 if r.kind == "no-forbidden-calls" and r.status is not Status.PASSED}
+    withheld = [r.function in forbidden or (r.kind in GUARD_KINDS and r.function not in computes)
+                for r in results]
+    return [dataclasses.replace(r, score=0.0, credited=False) if hold and r.score > 0 else r
+            for r, hold in zip(results, withheld, strict=True)]
+
+
+ROOT_CAUSES = {Kind.NOT_IMPLEMENTED: (), Kind.MISSING_FUNCTION: (), Kind.RAISED: ("type", "line"),
+               Kind.WRONG_DTYPE: ("obtained",), Kind.WRONG_STRUCTURE: (),
+               Kind.NOT_A_TENSOR: ("type",),
+               Kind.TENSOR_SUBCLASS: ("type",), Kind.WRONG_DEVICE: ("obtained",), Kind.TIMEOUT: (),
+               Kind.CRASHED: (), Kind.GAVE_UP: (), Kind.MEMORY_LIMIT: (), Kind.OUTPUT_LIMIT: (),
+               Kind.DISK_LIMIT: (), Kind.MALFORMED: ()}
+"""Failures that are one cause whichever check meets them, and what tells two of a kind apart."""
+
+
+def root_cause(failure: Failure | None) -> tuple[str, ...] | None:
+    """What identifies ``failure``'s cause across checks, or None when it is about the check itself."""
+    if failure is None or failure.kind not in ROOT_CAUSES:
+        return None
+    return (failure.kind.value, *(failure.detail.get(k, "") for k in ROOT_CAUSES[failure.kind]))
 
 
 def grade_checks(exercise: Exercise, runner: Any, points: float,
@@ -354,17 +375,31 @@ def grade_checks(exercise: Exercise, runner: Any, points: float,
     run = replays.run if replays is not None else run_check
     checks = standard_checks(exercise)
     results: list[CheckResult] = []
+    causes: dict[tuple[str, ...], str] = {}  # a root cause already explained -> the check that explains it
+    stubbed: dict[str, str] = {}  # a function that any input shows is not there -> the check that said so
     for check in checks:
-        memo = replays.memo if replays is not None else None
-        target = Target(exercise, exercise.function(check.function), runner, memo)
-        examples = max(1, round(exercise.examples * check.effort))
-        status, seen, failure = run(check, target, examples, shrink)
-        results.append(check_result(check, checks, points, status, seen, failure))
+        if check.function in stubbed:  # not implemented, or missing: no input can tell more
+            result = check_result(check, checks, points, Status.FAILED)
+            results.append(dataclasses.replace(result, same_cause_as=stubbed[check.function]))
+        else:
+            memo = replays.memo if replays is not None else None
+            target = Target(exercise, exercise.function(check.function), runner, memo)
+            examples = max(1, round(exercise.examples * check.effort))
+            status, seen, failure = run(check, target, examples, shrink)
+            result = check_result(check, checks, points, status, seen, failure)
+            cause = root_cause(failure)
+            if cause is not None and cause in causes:  # explained once, where it was first met
+                result = dataclasses.replace(result, failure=None, same_cause_as=causes[cause])
+            elif cause is not None:
+                causes[cause] = check.name
+                if failure is not None and failure.kind in UNCONDITIONAL:
+                    stubbed[check.function] = check.name
+            results.append(result)
         # Checks run in order, each function's value checks before its guards: credit what is known.
         results[-1] = credit(results, checks[: len(results)])[-1]
         if on_check is not None:
             on_check(results[-1])
-    return results
+    return credit(results, checks)  # the forbidden-call check comes last: withhold what it decides
 
 
 def replay_check(exercise: Exercise, runner: Any, points: float, token: str) -> CheckResult:

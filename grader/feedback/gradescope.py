@@ -19,6 +19,8 @@ def _test(result: ExerciseResult, check: CheckResult, lang: str) -> dict[str, An
         output = failure_markdown(check.failure, lang, result.exercise)
     elif result.problem is not None and check.status is not Status.PASSED:
         output = failure_markdown(result.problem, lang)
+    elif check.same_cause_as:
+        output = text(LABELS, "same-cause", lang, check=check.same_cause_as)
     elif not check.credited:
         output = text(LABELS, "values-first", lang)
     else:

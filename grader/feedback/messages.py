@@ -155,6 +155,8 @@ LABELS: dict[str, dict[str, str]] = {
     "score": {"en": "Score", "ko": "점수"},
     "sandbox": {"en": "sandbox", "ko": "샌드박스"},
     "values-first": {"en": "counts once the values match", "ko": "값이 맞으면 점수 인정"},
+    "same-cause": {"en": "not run: same cause as {check}", "ko": "실행 안 함: {check}과(와) 같은 원인"},
+    "same-cause-short": {"en": "same cause", "ko": "같은 원인"},
     "check": {"en": "Check", "ko": "검사"},
     "points": {"en": "Points", "ko": "배점"},
     "exercise": {"en": "Exercise", "ko": "연습 문제"},
