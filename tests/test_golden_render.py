@@ -50,17 +50,60 @@ def sample() -> ExerciseResult:
     return ExerciseResult("exercise-05", "LSTM forget gate (망각 게이트)", "ex05_forget_gate.py", checks, 2.5)
 
 
-def render(lang: str) -> str:
+def collapse() -> ExerciseResult:
+    """A stub: "not implemented" explained once, every other check pointing there."""
+    first = "forget_gate: matches the reference (float32)"
+    checks = (
+        CheckResult(first, "matches-reference", "forget_gate", "float32", Status.FAILED, 0.0, 2.0, 1,
+                    Failure(Kind.NOT_IMPLEMENTED, {"type": "NotImplementedError", "message": "", "line": "12"})),
+        CheckResult("forget_gate: matches the reference (float64)", "matches-reference", "forget_gate",
+                    "float64", Status.FAILED, 0.0, 2.0, 0, same_cause_as=first),
+        CheckResult("forget_gate: leaves its inputs unchanged", "keeps-inputs", "forget_gate", "",
+                    Status.FAILED, 0.0, 1.0, 0, same_cause_as=first),
+    )
+    return ExerciseResult("exercise-05", "LSTM forget gate (망각 게이트)", "ex05_forget_gate.py", checks, 0.4,
+                          sandbox="bubblewrap")
+
+
+def gradient() -> ExerciseResult:
+    """A gradient failure, reproducible from the snippet: the upstream gradient and both gradients."""
+    failure = Failure(
+        Kind.WRONG_GRADIENT,
+        {"argument": "b_f", "grad_out": "torch.tensor([[1.5409960746765137]], dtype=torch.float32)",
+         "got_grad": "torch.tensor([0.7704980373382568], dtype=torch.float32)",
+         "want_grad": "torch.tensor([0.3852490186691284], dtype=torch.float32)"},
+        call="forget_gate(h_prev, x_t, W_f, b_f)",
+        inputs=(("h_prev", "torch.tensor([[0.0]], dtype=torch.float32)"),
+                ("x_t", "torch.tensor([[0.0]], dtype=torch.float32)"),
+                ("W_f", "torch.tensor([[0.0, 0.0]], dtype=torch.float32)"),
+                ("b_f", "torch.tensor([0.0], dtype=torch.float32)")),
+        mismatch=Mismatch((0,), 0.770498, 0.385249, 0.385249, 1.0, 1, 1, 4.31584e-05, 4.31584e-05),
+        replay="r1.TOKEN",
+    )
+    checks = (CheckResult("forget_gate: gradients match the reference", "gradients-match", "forget_gate", "",
+                          Status.FAILED, 0.0, 1.0, 3, failure),)
+    return ExerciseResult("exercise-05", "LSTM forget gate (망각 게이트)", "ex05_forget_gate.py", checks, 0.9,
+                          sandbox="landlock")
+
+
+SAMPLES = {"": sample, "collapse_": collapse, "gradient_": gradient}
+
+
+def render(lang: str, prefix: str = "") -> str:
     stream = io.StringIO()
-    render_exercise(sample(), Console(file=stream, width=80, color_system=None, legacy_windows=False), lang)
+    console = Console(file=stream, width=80, color_system=None, legacy_windows=False)
+    render_exercise(SAMPLES[prefix](), console, lang)
     return stream.getvalue()
 
 
-@pytest.mark.parametrize("name", ["terminal_en.txt", "terminal_ko.txt", "results_en.json"])
+@pytest.mark.parametrize("name", [f"{prefix}{kind}" for prefix in SAMPLES
+                                  for kind in ("terminal_en.txt", "terminal_ko.txt", "results_en.json")])
 def test_rendering_matches_the_golden_file(name: str) -> None:
-    lang = name.split("_")[1].split(".")[0]
-    shown = render(lang) if name.startswith("terminal") else json.dumps(
-        results_json([sample()], lang), ensure_ascii=False, indent=2) + "\n"
+    prefix = next(p for p in sorted(SAMPLES, key=len, reverse=True) if name.startswith(p))
+    kind = name.removeprefix(prefix)
+    lang = kind.split("_")[1].split(".")[0]
+    shown = render(lang, prefix) if kind.startswith("terminal") else json.dumps(
+        results_json([SAMPLES[prefix]()], lang), ensure_ascii=False, indent=2) + "\n"
     golden = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(shown, encoding="utf-8")
@@ -71,4 +114,5 @@ def test_golden_terminal_output_fits_80_columns() -> None:
     from rich.cells import cell_len
 
     for lang in ("en", "ko"):
-        assert max(cell_len(line) for line in render(lang).splitlines()) <= 80
+        for prefix in SAMPLES:
+            assert max(cell_len(line) for line in render(lang, prefix).splitlines()) <= 80

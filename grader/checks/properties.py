@@ -317,8 +317,24 @@ class GradientsMatch(Check):
             scale = 4 * target.function.tolerance_scale
             found = value_failure(got, want, size, scale, place)
             if found is not None:
-                return Failure(Kind.WRONG_GRADIENT, {"argument": name}, mismatch=found.mismatch)
+                return Failure(Kind.WRONG_GRADIENT, _gradient_detail(name, cotangents, got, want, leaf),
+                               mismatch=found.mismatch)
         return None
+
+
+def _gradient_detail(name: str, cotangents: list[torch.Tensor], got: torch.Tensor, want: torch.Tensor,
+                     leaf: torch.Tensor) -> dict[str, str]:
+    """What reproduces a gradient failure: the upstream gradient the check used, and both gradients.
+
+    With them, ``torch.autograd.backward(out, grad_out)`` on the shown input gives the student's
+    gradient; ``.sum().backward()`` would not (the check weighs each output by ``grad_out``).
+    """
+    from grader.checks.snippets import literal
+
+    dtype = leaf.dtype
+    upstream = [c.to(dtype) for c in cotangents]
+    return {"argument": name, "grad_out": literal(upstream[0] if len(upstream) == 1 else tuple(upstream)),
+            "got_grad": literal(got.to(dtype)), "want_grad": literal(want.to(dtype))}
 
 
 def _marked(case: Case) -> Case:

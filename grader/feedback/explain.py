@@ -76,6 +76,18 @@ TRUSTED_DETAIL = frozenset({"mistake_en", "mistake_ko", "rule_en", "rule_ko"})
 """Detail values written by the course (a spec's words); every other value may carry student text."""
 
 
+def _backward_snippet(failure: Failure) -> str:
+    """The failing input with its float tensors requiring grad, the upstream gradient, the backward call."""
+    lines = ["import torch"]
+    for name, source in failure.inputs:
+        grad = ".requires_grad_()" if "dtype=torch.float" in source or "dtype=torch.bfloat" in source else ""
+        lines.append(f"{name} = {source}{grad}")
+    argument = failure.detail.get("argument", "").split("[")[0]
+    lines += [f"grad_out = {failure.detail['grad_out']}", f"out = {failure.call}",
+              "torch.autograd.backward(out, grad_out)", f"print({argument}.grad)"]
+    return "\n".join(lines)
+
+
 def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
             escape: Callable[[str], str] = str) -> Explanation:
     """``failure`` in ``lang``; ``escape`` makes each student-given value inert for the destination."""
@@ -96,7 +108,9 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
     if message[:4] == "the ":  # a sentence that starts with our own words, never with a name
         message = "The " + message[4:]
     snippet = ""
-    if failure.inputs:
+    if failure.inputs and "grad_out" in failure.detail:
+        snippet = _backward_snippet(failure)
+    elif failure.inputs:
         lines = [f"{name} = {source}" for name, source in failure.inputs]
         snippet = "\n".join(["import torch", *lines, failure.call])
     mistake = ""
@@ -104,6 +118,10 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
         explained = detail.get(f"mistake_{lang}") or detail.get("mistake_en", "")
         mistake = f"[{failure.suspected_mistake}] {explained}".strip()
     mismatch = describe_mismatch(failure.mismatch, lang) if failure.mismatch else ""
+    if "got_grad" in failure.detail:
+        grads = text(LABELS, "gradients", lang, argument=detail.get("argument", ""),
+                     expected=failure.detail["want_grad"], obtained=failure.detail["got_grad"])
+        mismatch = f"{mismatch}\n{grads}" if mismatch else grads
     if failure.mismatch and failure.kind is Kind.NON_FINITE:
         m = failure.mismatch
         first = text(LABELS, "first-non-finite", lang, index=list(m.index), obtained=_number(m.obtained),

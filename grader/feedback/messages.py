@@ -157,6 +157,8 @@ LABELS: dict[str, dict[str, str]] = {
     "values-first": {"en": "counts once the values match", "ko": "값이 맞으면 점수 인정"},
     "same-cause": {"en": "not run: same cause as {check}", "ko": "실행 안 함: {check}과(와) 같은 원인"},
     "same-cause-short": {"en": "same cause", "ko": "같은 원인"},
+    "gradients": {"en": "expected {argument}.grad:\n{expected}\nyour {argument}.grad:\n{obtained}",
+                  "ko": "기대한 {argument}.grad:\n{expected}\n여러분의 {argument}.grad:\n{obtained}"},
     "check": {"en": "Check", "ko": "검사"},
     "points": {"en": "Points", "ko": "배점"},
     "exercise": {"en": "Exercise", "ko": "연습 문제"},
