@@ -6,6 +6,7 @@ torch while this process loads the exercise spec (which imports torch too).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,8 +34,9 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
     the reference always runs here, on the CPU, in float64.
     """
     submission = Submission(entry.id, path or course.student_file(entry), student)
-    return grade_source(course, entry, submission.source(), str(submission.path), student=student,
-                        on_check=on_check, replay=replay, device=device)
+    result = grade_source(course, entry, submission.source(), str(submission.path), student=student,
+                          on_check=on_check, replay=replay, device=device)
+    return dataclasses.replace(result, given_file=str(path)) if path is not None else result
 
 
 StartRunner = Callable[[bytes, ExerciseEntry, str], Any]

@@ -88,6 +88,9 @@ class Failure:
     """The id of the known mistake that reproduces the student's output."""
     replay: str = ""
     """A token for ``grade exercise-NN --replay``: this check on this input, again."""
+    origin: str = "shrunk"
+    """Where the input comes from: ``shrunk`` (the smallest hypothesis found), ``bank`` (the smallest
+    failing input of a release's bank, not shrunk) or ``replay`` (the input a token held)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,8 @@ class ExerciseResult:
     """What identifies the graded file's content (``gradebook.file_digest``)."""
     sandbox: str = ""
     """The confinement tier the student's code ran under (``confine.TIERS``; "trusted" for references)."""
+    given_file: str = ""
+    """The file as the student named it with ``--file`` (so a replay command names it too); "" otherwise."""
 
     @property
     def score(self) -> float:

@@ -115,3 +115,17 @@ def test_the_release_installs_as_a_package_with_the_grade_command(release: Path,
     assert "grader/sandbox/worker.py" in names and "grader/cli.py" in names
     assert "grade = grader.cli:main" in entry_points
     assert not any(n.startswith(("solutions/", "bank/")) for n in names)
+
+
+def test_a_release_token_replays_in_the_release(release: Path, tmp_path: Path) -> None:
+    """The release prints the smallest failing bank input (labelled so, not shrunk) and its token works."""
+    import re
+
+    student = tmp_path / "ex05_forget_gate.py"
+    buggy = ROOT / "tests" / "submissions" / "ex05" / "concat-order" / "ex05_forget_gate.py"
+    student.write_text(buggy.read_text())
+    first = grade("exercise-05", "--file", str(student), cwd=release, env={"COLUMNS": "200"})
+    assert first.code == 1 and "Smallest failing input of the bank (not shrunk)" in first.out
+    token = re.findall(r"--replay (r1\.[A-Za-z0-9_-]+)", first.out)[0]
+    again = grade("exercise-05", "--file", str(student), "--replay", token, cwd=release)
+    assert again.code == 1 and "not in the bank" not in again.err and "The input the token holds" in again.out

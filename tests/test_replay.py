@@ -73,6 +73,10 @@ def test_replay_reproduces_the_failure_through_the_cli() -> None:
     assert first.code == 1
     tokens = re.findall(r"--replay (r1\.[A-Za-z0-9_-]+)", first.out)
     assert tokens, first.out
+    # Each command runs as printed: it names the file graded, and sits right after its check's panel.
+    commands = re.findall(r"(grade exercise-05 .*--replay r1\.[A-Za-z0-9_-]+)", first.out)
+    assert commands and all(f"--file {student}" in c for c in commands)
+    assert first.out.count("--replay") == first.out.count("╰")  # one command after each failure panel
     again = grade("exercise-05", "--file", str(student), "--replay", tokens[0], env={"COLUMNS": "80"})
     assert again.code == 1
     assert "concat-order" in again.out
@@ -92,3 +96,9 @@ def test_replay_of_a_fixed_file_passes(tmp_path: Path) -> None:
 def test_bad_token_on_the_cli_is_exit_2() -> None:
     done = grade("exercise-05", "--replay", "r1.garbage")
     assert done.code == 2 and done.err.count("\n") == 1 and "--replay" in done.err
+
+
+def test_feedback_for_gradescope_prints_no_command_its_reader_cannot_run() -> None:
+    student = ROOT / "tests" / "submissions" / "ex05" / "concat-order" / "ex05_forget_gate.py"
+    run = grade("exercise-05", "--file", str(student), "--json")
+    assert run.code == 1 and "--replay" not in run.out and "r1." not in run.out

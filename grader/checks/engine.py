@@ -167,7 +167,8 @@ class Replays:
                 if failure is not None and failure.kind in UNCONDITIONAL:
                     return Status.FAILED, seen, failure
                 if failure is not None and self.only:  # no search: the recorded input is the example
-                    return Status.FAILED, seen, explain(target, [case], failure, check.name)
+                    explained = explain(target, [case], failure, check.name)
+                    return Status.FAILED, seen, dataclasses.replace(explained, origin="bank")
                 if failure is not None:
                     known = self._known_failure(check, target, key, case)
                     if known is not None:
@@ -410,11 +411,12 @@ def replay_check(exercise: Exercise, runner: Any, points: float, token: str) -> 
     if found is None:
         raise UsageError(f"--replay: {exercise.id} has no check named {name!r} "
                          "(is the token from another exercise?)")
-    target = Target(exercise, exercise.function(found.function), runner)
+    memo = exercise.bank.replays.memo if exercise.bank is not None else None  # a release: from its bank
+    target = Target(exercise, exercise.function(found.function), runner, memo)
     try:
         failure = found.verify(target, case)
         if failure is not None and failure.kind not in UNCONDITIONAL:
-            failure = explain(target, [case], failure, name)
+            failure = dataclasses.replace(explain(target, [case], failure, name), origin="replay")
     except WorkerGone as gone:
         failure = describe(target, case, gone_failure(gone), name)
     status = Status.PASSED if failure is None else Status.FAILED

@@ -6,6 +6,7 @@ Trusted side. Terminal, Markdown and results.json all show the same
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ class Explanation:
     mistake: str = ""
     output: str = ""
     replay: str = ""
+    input_label: str = ""
+    """What the snippet's input is: the smallest failing one, a bank's, or a token's."""
 
 
 def check_title(check: CheckResult, lang: str) -> str:
@@ -88,8 +91,17 @@ def _backward_snippet(failure: Failure) -> str:
     return "\n".join(lines)
 
 
+INPUT_LABELS = {"shrunk": "input", "bank": "input-bank", "replay": "input-replay"}
+
+
+def replay_command(exercise: str, token: str, given_file: str = "") -> str:
+    """The command that runs one failing check again; it names the file when it is not the default."""
+    file = f" --file {shlex.quote(given_file)}" if given_file else ""
+    return f"grade {exercise}{file} --replay {token}"
+
+
 def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
-            escape: Callable[[str], str] = str) -> Explanation:
+            escape: Callable[[str], str] = str, given_file: str = "") -> Explanation:
     """``failure`` in ``lang``; ``escape`` makes each student-given value inert for the destination."""
     detail = {k: v if k in TRUSTED_DETAIL else escape(str(v)) for k, v in failure.detail.items()}
     if "part" in detail or "where" in detail:
@@ -133,5 +145,6 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
         snippet=snippet,
         mistake=mistake,
         output=failure.output.strip(),
-        replay=f"grade {exercise} --replay {failure.replay}" if failure.replay else "",
+        replay=replay_command(exercise, failure.replay, given_file) if failure.replay else "",
+        input_label=text(LABELS, INPUT_LABELS.get(failure.origin, "input"), lang),
     )

@@ -20,11 +20,10 @@ def failure_markdown(failure: Failure, lang: str, exercise: str = "exercise-NN")
     if explained.mistake:
         parts.append(f"**{text(LABELS, 'mistake', lang)}:** {explained.mistake}")
     if explained.snippet:
-        parts.append(f"**{text(LABELS, 'input', lang)}:**\n\n```python\n{explained.snippet}\n```")
+        parts.append(f"**{explained.input_label}:**\n\n```python\n{explained.snippet}\n```")
     if explained.output:
         parts.append(f"**{text(LABELS, 'output', lang)}:**\n\n```\n{_fenced(explained.output[-1500:])}\n```")
-    if explained.replay:
-        parts.append(f"**{text(LABELS, 'replay', lang)}:** `{explained.replay}`")
+    # No replay command: whoever reads this (Gradescope, a class run's feedback) could not run it.
     return "\n\n".join(parts)
 
 

@@ -185,6 +185,9 @@ LABELS: dict[str, dict[str, str]] = {
     "error": {"en": "error", "ko": "오류"},
     "not-run": {"en": "not run", "ko": "실행 안 됨"},
     "input": {"en": "Smallest failing input", "ko": "실패하는 가장 작은 입력"},
+    "input-bank": {"en": "Smallest failing input of the bank (not shrunk)",
+                   "ko": "뱅크에서 실패하는 가장 작은 입력 (축소하지 않음)"},
+    "input-replay": {"en": "The input the token holds", "ko": "토큰에 담긴 입력"},
     "mistake": {"en": "This looks like a known mistake", "ko": "흔한 실수와 같은 결과입니다"},
     "output": {"en": "Your code printed", "ko": "코드가 출력한 내용"},
     "all-passed": {"en": "All checks passed.", "ko": "모든 검사를 통과했습니다."},
@@ -205,7 +208,7 @@ LABELS: dict[str, dict[str, str]] = {
         "ko": "첫 번째 유한하지 않은 값은 인덱스 {index}에 있습니다: 결과 {obtained}, 기대값 {expected}.",
     },
     "output-word": {"en": "the output", "ko": "출력"},
-    "replay": {"en": "Run a failure again", "ko": "실패를 다시 실행하려면"},
+    "replay": {"en": "Run it again", "ko": "다시 실행"},
 }
 
 

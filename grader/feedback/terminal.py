@@ -63,7 +63,7 @@ def failure_body(failure: Failure, lang: str, verbose: bool = False,
     if explained.mistake:
         parts.append(Text.assemble((text(LABELS, "mistake", lang) + ": ", "bold yellow"), explained.mistake))
     if explained.snippet:
-        parts.append(Text(text(LABELS, "input", lang) + ":", style="bold"))
+        parts.append(Text(explained.input_label + ":", style="bold"))
         parts.append(Syntax(explained.snippet, "python", theme="ansi_dark", word_wrap=True))
     if explained.output and (verbose or not explained.snippet):
         parts.append(Text(text(LABELS, "output", lang) + ":", style="bold"))
@@ -87,16 +87,13 @@ def render_exercise(result: ExerciseResult, console: Console, lang: str, verbose
                             title=Text(text(LABELS, "not-run-because", lang)), title_align="left",
                             border_style="red"))
     console.print(summary_table(result, lang))
-    replays = []
     for check in result.checks:
         if check.failure is not None:
             console.print(failure_panel(check, lang, verbose, result.exercise))
-            replays.append(explain(check.failure, lang, result.exercise).replay)
-    if any(replays):
-        # Outside the panels and never wrapped, so each command copies as one line.
-        console.print(Text(text(LABELS, "replay", lang) + ":", style="bold"))
-        for command in filter(None, replays):
-            console.print(Text(command), soft_wrap=True)
+            command = explain(check.failure, lang, result.exercise, given_file=result.given_file).replay
+            if command:  # beside its check, outside the panel and never wrapped: it copies as one line
+                console.print(Text.assemble((text(LABELS, "replay", lang) + ": ", "bold"), command),
+                              soft_wrap=True)
     failed = sum(c.status is not Status.PASSED for c in result.checks)
     verdict = (text(LABELS, "all-passed", lang) if result.passed
                else text(LABELS, "some-failed", lang, failed=failed, total=len(result.checks)))
