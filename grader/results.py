@@ -88,6 +88,8 @@ class Failure:
     """The id of the known mistake that reproduces the student's output."""
     replay: str = ""
     """A token for ``grade exercise-NN --replay``: this check on this input, again."""
+    pattern: dict[str, str] | None = None
+    """When no known mistake fits: how the output relates to the reference's (``checks.patterns``)."""
     origin: str = "shrunk"
     """Where the input comes from: ``shrunk`` (the smallest hypothesis found), ``bank`` (the smallest
     failing input of a release's bank, not shrunk) or ``replay`` (the input a token held)."""

@@ -29,7 +29,7 @@ def behaviour(target: Target, case: Case, kind: Kind) -> Behaviour:
         return ("other", None) if raised else ("no-value-error", None)
     obtained, problem = obtain(target, case)
     if problem is not None and problem.kind is Kind.RAISED:
-        return ("raised", problem.detail.get("type"))
+        return ("raised", (problem.detail.get("type"), _said(problem.detail.get("message", ""))))
     if obtained is None or (problem is not None and problem.kind not in VALUE_KINDS):
         return ("other", None)
     return ("value", obtained)
@@ -43,12 +43,20 @@ def reproduces(mistake: Mistake, target: Target, case: Case, seen: Behaviour) ->
     if isinstance(native, Exception):
         if what == "no-value-error":
             return not isinstance(native, ValueError)
-        return what == "raised" and type(native).__name__ == obtained
+        # The same exception for the same reason: a RuntimeError of numpy() is not one of a matmul.
+        return what == "raised" and (type(native).__name__, _said(str(native))) == obtained
     if what == "no-value-error":
         return True
     if what != "value" or contract_failure(obtained, native) is not None or isinstance(wide, Exception):
         return False
     return value_failure(obtained, wide, problem_size(case), target.function.tolerance_scale) is None
+
+
+def _said(message: str) -> str:
+    """An exception's message as compared: its first line, trimmed (as the student's arrives, cleaned)."""
+    from grader.sandbox.messages import clean
+
+    return clean(message.strip().splitlines()[0] if message.strip() else "", 200)
 
 
 def mistake_outputs(mistake: Mistake, target: Target, case: Case) -> tuple[Any, Any]:

@@ -18,6 +18,7 @@ from hypothesis.errors import Flaky
 
 from grader.checks import replay
 from grader.checks.diagnose import diagnose
+from grader.checks.patterns import find_pattern
 from grader.checks.properties import DTYPE_LABELS, Check, Memo, Target, standard_checks
 from grader.checks.snippets import call_source, literal
 from grader.checks.store import ReplayStore
@@ -308,9 +309,10 @@ def explain(target: Target, cases: list[Case], failure: Failure, check: str) -> 
     failure = describe(target, cases[0], failure, check)
     try:
         mistake = diagnose(target, cases, failure)
+        if mistake is None:  # no known mistake: maybe a pattern any wrong output can show
+            pattern = find_pattern(target, cases, failure)
+            return dataclasses.replace(failure, pattern=pattern) if pattern else failure
     except WorkerGone:
-        return failure
-    if mistake is None:
         return failure
     found = target.exercise.mistake(mistake)
     detail = {**failure.detail, "mistake_en": found.en, "mistake_ko": found.ko}

@@ -10,7 +10,17 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from grader.feedback.messages import FAILURES, FINDINGS, LABELS, STRUCTURE, SUBJECTS, TITLES, WHERE, text
+from grader.feedback.messages import (
+    FAILURES,
+    FINDINGS,
+    LABELS,
+    PATTERNS,
+    STRUCTURE,
+    SUBJECTS,
+    TITLES,
+    WHERE,
+    text,
+)
 from grader.results import CheckResult, Failure, Kind, Mismatch
 
 
@@ -24,6 +34,8 @@ class Explanation:
     replay: str = ""
     input_label: str = ""
     """What the snippet's input is: the smallest failing one, a bank's, or a token's."""
+    cause: str = ""
+    """A likely cause found without a known mistake (``checks.patterns``)."""
 
 
 def check_title(check: CheckResult, lang: str) -> str:
@@ -129,6 +141,11 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
     if failure.suspected_mistake:
         explained = detail.get(f"mistake_{lang}") or detail.get("mistake_en", "")
         mistake = f"[{failure.suspected_mistake}] {explained}".strip()
+    cause = ""
+    if failure.pattern:
+        values = {k: escape(str(v)) for k, v in failure.pattern.items()}
+        cause = text(PATTERNS, failure.pattern.get("pattern", ""), lang, **values)
+        cause = cause[:1].upper() + cause[1:]  # the catalog's own words start the sentence
     mismatch = describe_mismatch(failure.mismatch, lang) if failure.mismatch else ""
     if "got_grad" in failure.detail:
         grads = text(LABELS, "gradients", lang, argument=detail.get("argument", ""),
@@ -147,4 +164,5 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
         output=failure.output.strip(),
         replay=replay_command(exercise, failure.replay, given_file) if failure.replay else "",
         input_label=text(LABELS, INPUT_LABELS.get(failure.origin, "input"), lang),
+        cause=cause,
     )

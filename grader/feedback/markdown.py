@@ -19,6 +19,8 @@ def failure_markdown(failure: Failure, lang: str, exercise: str = "exercise-NN")
         parts.append(explained.mismatch)
     if explained.mistake:
         parts.append(f"**{text(LABELS, 'mistake', lang)}:** {explained.mistake}")
+    if explained.cause:
+        parts.append(f"**{text(LABELS, 'likely-cause', lang)}:** {explained.cause}")
     if explained.snippet:
         parts.append(f"**{explained.input_label}:**\n\n```python\n{explained.snippet}\n```")
     if explained.output:

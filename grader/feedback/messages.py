@@ -157,6 +157,7 @@ LABELS: dict[str, dict[str, str]] = {
     "values-first": {"en": "counts once the values match", "ko": "값이 맞으면 점수 인정"},
     "same-cause": {"en": "not run: same cause as {check}", "ko": "실행 안 함: {check}과(와) 같은 원인"},
     "same-cause-short": {"en": "same cause", "ko": "같은 원인"},
+    "likely-cause": {"en": "Likely cause", "ko": "추정 원인"},
     "gradients": {"en": "expected {argument}.grad:\n{expected}\nyour {argument}.grad:\n{obtained}",
                   "ko": "기대한 {argument}.grad:\n{expected}\n여러분의 {argument}.grad:\n{obtained}"},
     "check": {"en": "Check", "ko": "검사"},
@@ -259,6 +260,30 @@ FINDINGS: dict[str, dict[str, str]] = {
                       "ko": "패딩된 키가 가중치 {weight}를 받았습니다"},
 }
 """What a broken rule found, as the rule helpers report it (``checks.relations``)."""
+
+
+PATTERNS: dict[str, dict[str, str]] = {
+    "precision": {
+        "en": "the inputs are float64 but the error is at float32's precision: some constant or "
+              "intermediate is float32 (torch.tensor(d_k) with no dtype, torch.FloatTensor, .float()). "
+              "Keep the inputs' dtype.",
+        "ko": "입력은 float64인데 오차가 float32 정밀도 수준입니다: 어떤 상수나 중간값이 float32입니다 "
+              "(dtype 없는 torch.tensor(d_k), torch.FloatTensor, .float()). 입력의 dtype을 유지하세요.",
+    },
+    "sign": {"en": "your output is the reference's with its sign flipped.",
+             "ko": "출력의 부호가 정답과 반대입니다."},
+    "scale": {"en": "your output is the reference's times {factor}: a scale factor is missing or extra.",
+              "ko": "출력이 정답에 {factor}를 곱한 값입니다: 스케일 인자가 빠졌거나 더해졌습니다."},
+    "layout": {"en": "your output is the reference's with its axes in the order {order}: a transpose, or a "
+                     "reshape in the wrong order.",
+               "ko": "출력이 정답의 축을 {order} 순서로 바꾼 것입니다: "
+                     "transpose나 reshape 순서를 확인하세요."},
+    "as-if": {"en": "your output is what the reference gives when {argument} is all {value}s: a term with "
+                    "{argument} is left out or ignored.",
+              "ko": "출력이 {argument}가 모두 {value}일 때의 정답과 같습니다: {argument}가 들어간 항이 "
+                    "빠졌거나 무시되었습니다."},
+}
+"""Causes found without a known mistake (``checks.patterns``)."""
 
 
 def text(table: dict[str, dict[str, str]], key: str, lang: str, **values: Any) -> str:

@@ -62,6 +62,9 @@ def failure_body(failure: Failure, lang: str, verbose: bool = False,
         parts.append(Text(explained.mismatch))
     if explained.mistake:
         parts.append(Text.assemble((text(LABELS, "mistake", lang) + ": ", "bold yellow"), explained.mistake))
+    if explained.cause:
+        label = text(LABELS, "likely-cause", lang) + ": "
+        parts.append(Text.assemble((label, "bold yellow"), explained.cause))
     if explained.snippet:
         parts.append(Text(explained.input_label + ":", style="bold"))
         parts.append(Syntax(explained.snippet, "python", theme="ansi_dark", word_wrap=True))

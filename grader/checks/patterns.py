@@ -1,0 +1,159 @@
+"""Causes that need no entry in a spec: what the student's wrong output is, next to the reference's.
+
+Trusted side. When no known mistake reproduces a wrong value, the grader
+still looks at how the output relates to the reference's on every failing
+input, the way a TA would:
+
+* ``precision``: float64 inputs, an error at float32's epsilon (a float32
+  constant or intermediate: ``torch.tensor(d_k)``, ``.float()``);
+* ``layout``: the reference's output with its axes permuted (a transpose);
+* ``scale``: the reference's output times one constant (named when it is a
+  size of the input, or its square root, e.g. √d_k);
+* ``sign``: the reference's output negated;
+* ``as-if``: the reference's output with one input set to zero or to ones
+  ("as if ``b_f`` were zero": a term left out).
+
+A pattern is reported only when it holds on every failing input, like a known
+mistake. Results are data (a key and values); ``feedback/`` words them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterator
+
+import torch
+
+from grader.checks.properties import Target, obtain, upcast
+from grader.exercise import Case
+from grader.results import Failure, Kind
+
+Pattern = dict[str, str]
+FLOAT32_EPS = float(torch.finfo(torch.float32).eps)
+
+
+def find_pattern(target: Target, cases: list[Case], failure: Failure) -> Pattern | None:
+    """The one pattern that explains the student's output on every case, or None."""
+    if failure.kind is not Kind.WRONG_VALUE or failure.detail.get("part", "output") != "output":
+        return None
+    pairs = []
+    for case in cases:
+        obtained, problem = obtain(target, case)
+        expected = target.reference64(case)
+        tensors = isinstance(obtained, torch.Tensor) and isinstance(expected, torch.Tensor)
+        if problem is not None or not tensors:
+            return None
+        pairs.append((case, obtained.double(), expected, obtained.dtype))
+    for name, test in TESTS:
+        found = [test(target, *pair) for pair in pairs]
+        if any(f is None for f in found):
+            continue
+        agreed = _agree([f for f in found if f is not None])
+        if agreed is not None:
+            return {"pattern": name, **agreed}
+    return None
+
+
+def _agree(found: list[Pattern]) -> Pattern | None:
+    """What every case found alike; a scale factor by the one expression that fits every case."""
+    if all("names" in f for f in found):
+        common = set.intersection(*(set(f["names"].split("|")) - {""} for f in found))
+        numbers = {f["factor"] for f in found}
+        if common:
+            return {"factor": sorted(common, key=len)[0]}
+        return {"factor": numbers.pop()} if len(numbers) == 1 else None
+    return found[0] if all(f == found[0] for f in found) else None
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-4) -> bool:
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=rtol * float(b.abs().max() or 1)))
+
+
+def _precision(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
+               dtype: torch.dtype) -> Pattern | None:
+    if dtype != torch.float64 or not want.numel():
+        return None
+    error = ((got - want).abs() / want.abs().clamp_min(1e-30)).max().item()
+    return {} if 0 < error <= 64 * FLOAT32_EPS else None
+
+
+def _layout(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
+            dtype: torch.dtype) -> Pattern | None:
+    if want.dim() < 2 or want.numel() < 2:
+        return None
+    for order in itertools.permutations(range(want.dim())):
+        if list(order) == list(range(want.dim())):
+            continue
+        moved = want.permute(order)
+        if moved.shape == got.shape and not _close(want, got) and _close(got, moved):
+            return {"order": str(list(order))}
+    return None
+
+
+def _factor(got: torch.Tensor, want: torch.Tensor) -> float | None:
+    norm = float((want * want).sum())
+    if norm == 0:
+        return None
+    factor = float((got * want).sum()) / norm
+    return factor if math.isfinite(factor) and _close(got, factor * want) else None
+
+
+def _sign(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
+          dtype: torch.dtype) -> Pattern | None:
+    factor = _factor(got, want)
+    return {} if factor is not None and abs(factor + 1) < 1e-3 else None
+
+
+def _scale(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
+           dtype: torch.dtype) -> Pattern | None:
+    factor = _factor(got, want)
+    if factor is None or abs(factor - 1) < 1e-3 or abs(factor + 1) < 1e-3 or factor == 0:
+        return None
+    return {"factor": f"{factor:.4g}", "names": "|".join(_names(factor, case))}
+
+
+def _names(factor: float, case: Case) -> Iterator[str]:
+    """Expressions of the input sizes that equal ``factor`` here: ``sqrt(q.shape[-1])``, ``1/k.shape[-1]``."""
+    for name, value in case.items():
+        if not isinstance(value, torch.Tensor) or value.dim() == 0:
+            continue
+        for axis in range(value.dim()):
+            size = value.shape[axis]
+            if size < 2:
+                continue
+            index = axis - value.dim()
+            for expression, number in ((f"{name}.shape[{index}]", size), (f"sqrt({name}.shape[{index}])",
+                                                                          math.sqrt(size))):
+                for shown, x in ((expression, number), (f"1/{expression}", 1 / number)):
+                    if abs(factor - x) < 1e-3 * max(1.0, abs(x)):
+                        yield shown
+
+
+def _as_if(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
+           dtype: torch.dtype) -> Pattern | None:
+    for name, filled, value in _filled_inputs(case):
+        args, kwargs = target.function.split(upcast(filled))
+        try:
+            other = target.function.reference(*args, **kwargs)
+        except Exception:  # the reference need not accept every filled input (a ValueError is fine)
+            continue
+        if isinstance(other, torch.Tensor) and not _close(want, other) and _close(got, other.double()):
+            return {"argument": name, "value": value}
+    return None
+
+
+def _filled_inputs(case: Case) -> Iterator[tuple[str, Case, str]]:
+    """The case with each float input, in turn, set to zeros and then to ones."""
+    for name, tensor in case.items():
+        if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and tensor.numel():
+            yield name, {**case, name: torch.zeros_like(tensor)}, "0"
+            yield name, {**case, name: torch.ones_like(tensor)}, "1"
+
+
+Test = Callable[[Target, Case, torch.Tensor, torch.Tensor, torch.dtype], Pattern | None]
+TESTS: tuple[tuple[str, Test], ...] = (
+    ("precision", _precision), ("sign", _sign), ("scale", _scale), ("layout", _layout), ("as-if", _as_if),
+)
+"""In the order they are tried: the first that holds on every failing input is the one reported."""
+

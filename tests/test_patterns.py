@@ -1,0 +1,78 @@
+"""Causes with no entry of their own: precision, sign, scale, layout, a term left out."""
+
+from __future__ import annotations
+
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader.checks import patterns
+from grader.course import Course
+from grader.exercise import load_spec
+from grader.grading import grade_reference
+
+
+def _pattern(course: Course, exercise: str, function: str, wrong: object) -> dict[str, str] | None:
+    entry = course.resolve(exercise)
+    spec = load_spec(course.spec_file(entry), entry.id)
+    result = grade_reference(course, entry, {**spec.references(), function: wrong})
+    found = [c.failure.pattern for c in result.checks
+             if c.failure is not None and c.kind == "matches-reference" and c.failure.pattern]
+    return found[0] if found else None
+
+
+def _gate(h_prev: torch.Tensor, x_t: torch.Tensor, W_f: torch.Tensor, b_f: torch.Tensor) -> torch.Tensor:
+    return torch.cat([h_prev, x_t], -1) @ W_f.T + b_f
+
+
+def test_float32_inside_a_float64_function_is_named_precision(course: Course) -> None:
+    def wrong(h_prev, x_t, W_f, b_f):  # type: ignore[no-untyped-def]
+        return torch.sigmoid(_gate(h_prev.float(), x_t.float(), W_f.float(), b_f.float())).to(h_prev.dtype)
+
+    assert _pattern(course, "05", "forget_gate", wrong) == {"pattern": "precision"}
+
+
+def test_a_flipped_sign_is_named(course: Course) -> None:
+    def wrong(h_prev, x_t, W_f, b_f):  # type: ignore[no-untyped-def]
+        return -torch.sigmoid(_gate(h_prev, x_t, W_f, b_f))
+
+    assert _pattern(course, "05", "forget_gate", wrong) == {"pattern": "sign"}
+
+
+def test_a_term_left_out_is_named_by_the_specs_own_input_name(course: Course) -> None:
+    def wrong(h_prev, x_t, W_f, b_f):  # type: ignore[no-untyped-def]
+        return torch.sigmoid(x_t @ W_f[:, h_prev.shape[-1]:].T + b_f)
+
+    expected = {"pattern": "as-if", "argument": "h_prev", "value": "0"}
+    assert _pattern(course, "05", "forget_gate", wrong) == expected
+
+
+def test_a_scale_factor_is_named_as_an_expression_of_the_input_when_one_fits(course: Course) -> None:
+    def doubled(x, dim=-1):  # type: ignore[no-untyped-def]
+        return 2 * torch.softmax(x, dim)
+
+    assert _pattern(course, "09", "softmax", doubled) == {"pattern": "scale", "factor": "2"}
+
+    def times_d(q, k):  # type: ignore[no-untyped-def]
+        return q @ k.transpose(-2, -1) * q.shape[-1] ** 0.5
+
+    found = _pattern(course, "08", "attention_scores", times_d)
+    assert found is not None and found["pattern"] == "scale"
+    assert found["factor"] in ("q.shape[-1]", "k.shape[-1]")
+
+
+@given(st.integers(2, 4), st.integers(2, 4), st.integers(0, 2**32 - 1))
+def test_any_permutation_of_axes_is_found(rows: int, cols: int, seed: int) -> None:
+    want = torch.randn(rows, cols, cols, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    got = want.transpose(-2, -1)
+    found = patterns._layout(None, {}, got, want, torch.float64)  # type: ignore[arg-type]
+    assert found == {"order": "[0, 2, 1]"}
+    assert patterns._layout(None, {}, want, want, torch.float64) is None  # type: ignore[arg-type]
+
+
+@given(st.floats(0.01, 100).filter(lambda f: abs(f - 1) > 0.01), st.integers(0, 2**32 - 1))
+def test_a_constant_factor_is_found_and_the_sign_apart_from_it(factor: float, seed: int) -> None:
+    want = torch.randn(3, 4, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    assert patterns._scale(None, {}, factor * want, want, torch.float64) is not None  # type: ignore[arg-type]
+    assert patterns._sign(None, {}, -want, want, torch.float64) == {}  # type: ignore[arg-type]
+    assert patterns._sign(None, {}, factor * want, want, torch.float64) is None  # type: ignore[arg-type]
