@@ -55,6 +55,11 @@ EXERCISE = Exercise(
         Mistake("gate-order-fiog", "lstm_cell", _cell("figo"),
                 "The input and forget gate rows are swapped; the order is i, f, g, o.",
                 "입력 게이트와 망각 게이트의 행이 바뀌었습니다. 순서는 i, f, g, o입니다."),
+        Mistake("gate-order-fgio", "lstm_cell", _cell("fgio"),
+                "Gate rows were read as f, g, i, o (the order of 밑바닥부터 시작하는 딥러닝 2's LSTM); "
+                "PyTorch's weights are ordered i, f, g, o.",
+                "게이트 행을 f, g, i, o 순서로 읽었습니다(밑바닥부터 시작하는 딥러닝 2의 LSTM 순서). "
+                "PyTorch 가중치의 순서는 i, f, g, o입니다."),
         Mistake("sigmoid-candidate", "lstm_cell", _cell(candidate=torch.sigmoid),
                 "The cell candidate g used σ; it uses tanh so it can add and subtract (-1 to 1).",
                 "셀 스테이트 후보 g에 시그모이드를 썼습니다. g는 tanh(-1에서 1)를 써야 방향을 나타냅니다."),

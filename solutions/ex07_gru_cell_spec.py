@@ -37,6 +37,9 @@ def _cell(order: str = "rzn", *, inverted: bool = False, reset: str = "inside",
         H = h.shape[-1]
         if reset == "inside":
             n = torch.tanh(xs["n"] + r * hs["n"])
+        elif reset == "before":  # Keras reset_after=False, d2l's GRU from scratch: r ⊙ h, then the matmul
+            n_rows = slice(order.index("n") * H, (order.index("n") + 1) * H)
+            n = torch.tanh(xs["n"] + (r * h) @ W_hh[n_rows].T + b_hh[n_rows])
         elif reset == "bias-outside":
             b_hn = b_hh[order.index("n") * H:(order.index("n") + 1) * H]
             n = torch.tanh(xs["n"] + r * (hs["n"] - b_hn) + b_hn)
@@ -61,6 +64,16 @@ EXERCISE = Exercise(
         Mistake("reset-bias-outside", "gru_cell", _cell(reset="bias-outside"),
                 "r multiplied h W_hnᵀ only; in PyTorch's GRU it multiplies (h W_hnᵀ + b_hn), bias included.",
                 "r을 h W_hnᵀ에만 곱했습니다. PyTorch의 GRU는 b_hn을 포함한 (h W_hnᵀ + b_hn)에 곱합니다."),
+        Mistake("reset-before-matmul", "gru_cell", _cell(reset="before"),
+                "r was applied to h_prev before the matmul, n = tanh(x W_inᵀ + b_in + (r ⊙ h) W_hnᵀ + b_hn) "
+                "(Keras's reset_after=False, d2l's GRU); PyTorch applies it after: n = tanh(… + r ⊙ (h W_hnᵀ + b_hn)).",
+                "r을 행렬곱 전에 h_prev에 곱했습니다: n = tanh(x W_inᵀ + b_in + (r ⊙ h) W_hnᵀ + b_hn) "
+                "(Keras의 reset_after=False, d2l의 GRU). PyTorch는 행렬곱 뒤에 곱합니다: n = tanh(… + r ⊙ (h W_hnᵀ + b_hn))."),
+        Mistake("reset-before-matmul+update-inverted", "gru_cell", _cell(reset="before", inverted=True),
+                "Two slips together: r was applied to h_prev before the matmul (PyTorch: r ⊙ (h W_hnᵀ + b_hn)), "
+                "and z and 1 − z are swapped (h_t = (1 − z) ⊙ n + z ⊙ h_prev).",
+                "두 가지 실수가 함께 있습니다: r을 행렬곱 전에 h_prev에 곱했고(PyTorch: r ⊙ (h W_hnᵀ + b_hn)), "
+                "z와 1 − z가 바뀌었습니다(h_t = (1 − z) ⊙ n + z ⊙ h_prev)."),
         Mistake("reset-gate-missing", "gru_cell", _cell(reset="none"),
                 "The reset gate is not applied to the hidden part of n.",
                 "n의 hidden 부분에 리셋 게이트가 적용되지 않았습니다."),

@@ -63,10 +63,15 @@ def _allowed(q, k, causal, key_lengths, *, strict=False, pad_queries=False):  # 
     return allowed
 
 
-def _attention(*, nan_rows=False, ignore_causal=False, **flags):  # type: ignore[no-untyped-def]
+def _attention(*, nan_rows=False, ignore_causal=False, big_negative=False, **flags):  # type: ignore[no-untyped-def]
     def attend(q, k, v, causal=False, key_lengths=None):  # type: ignore[no-untyped-def]
         allowed = _allowed(q, k, causal and not ignore_causal, key_lengths, **flags)
-        scores = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).masked_fill(~allowed, -math.inf)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+        if big_negative:  # the tutorials' -1e9: a row with no allowed key becomes uniform, not zero
+            e = (scores.masked_fill(~allowed, -1e9) - scores.masked_fill(~allowed, -1e9).amax(-1, keepdim=True)).exp()
+            weights = e / e.sum(-1, keepdim=True)
+            return weights @ v, weights
+        scores = scores.masked_fill(~allowed, -math.inf)
         if not nan_rows:
             scores = torch.where(allowed.any(-1, keepdim=True), scores, torch.zeros_like(scores))
         e = (scores - scores.amax(-1, keepdim=True)).exp()
@@ -125,6 +130,11 @@ EXERCISE = Exercise(
         Mistake("nan-for-empty-rows", "masked_attention", _attention(nan_rows=True),
                 "A query row with no allowed key gives NaN (softmax of all -inf); it must get all-zero weights.",
                 "볼 수 있는 키가 없는 쿼리 행이 NaN이 됩니다(모두 -inf인 softmax). 가중치가 모두 0이어야 합니다."),
+        Mistake("minus-1e9", "masked_attention", _attention(big_negative=True),
+                "Masked scores were set to -1e9: a row with no allowed key then gets uniform weights "
+                "(the mean of v); here it must get zero weights and a zero output.",
+                "마스킹된 점수를 -1e9로 두었습니다: 허용된 키가 없는 행이 균등 가중치(v의 평균)를 받습니다. "
+                "여기서는 가중치와 출력이 0이어야 합니다."),
         Mistake("causal-ignored", "masked_attention", _attention(ignore_causal=True),
                 "causal=True did not hide the future keys.",
                 "causal=True인데 미래의 키를 가리지 않았습니다."),

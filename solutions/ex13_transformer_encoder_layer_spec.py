@@ -33,7 +33,8 @@ def layer_inputs(draw: st.DrawFn, dtype: torch.dtype) -> dict[str, Any]:
 
 
 def _layer(*, pre_norm: bool = False, residual: bool = True, activation: Any = F.relu,
-           affine: bool = True, inverted: bool = False):  # type: ignore[no-untyped-def]
+           affine: bool = True, inverted: bool = False, eps: float = 1e-5,
+           unbiased: bool = False):  # type: ignore[no-untyped-def]
     def layer(x, params, num_heads, key_padding_mask=None):  # type: ignore[no-untyped-def]
         D = x.shape[-1]
         mask = key_padding_mask
@@ -42,7 +43,12 @@ def _layer(*, pre_norm: bool = False, residual: bool = True, activation: Any = F
 
         def norm(t, which):  # type: ignore[no-untyped-def]
             w, b = (params[f"{which}.weight"], params[f"{which}.bias"]) if affine else (None, None)
-            return F.layer_norm(t, (D,), w, b, eps=1e-5)
+            if unbiased:  # written by hand with torch.std, whose default divides by D − 1
+                centred = t - t.mean(-1, keepdim=True)
+                var = (centred * centred).sum(-1, keepdim=True) / (D - 1)  # D = 1: 0/0, as torch.var gives
+                normed = centred / torch.sqrt(var + eps)
+                return normed * w + b if affine else normed
+            return F.layer_norm(t, (D,), w, b, eps=eps)
 
         def ff(t):  # type: ignore[no-untyped-def]
             hidden = activation(t @ params["linear1.weight"].T + params["linear1.bias"])
@@ -84,6 +90,14 @@ EXERCISE = Exercise(
         Mistake("layernorm-without-affine", "encoder_layer", _layer(affine=False),
                 "LayerNorm ignored norm*.weight and norm*.bias (the learned scale and shift).",
                 "LayerNorm이 norm*.weight와 norm*.bias(학습되는 scale과 shift)를 무시했습니다."),
+        Mistake("layernorm-unbiased-std", "encoder_layer", _layer(unbiased=True),
+                "LayerNorm divided by the unbiased std (torch.std / var's default, over D − 1); "
+                "LayerNorm uses the biased variance, over D (unbiased=False).",
+                "LayerNorm을 불편 표준편차(torch.std / var의 기본값, D − 1로 나눔)로 나누었습니다. "
+                "LayerNorm은 편향 분산(D로 나눔, unbiased=False)을 씁니다."),
+        Mistake("layernorm-eps-1e-6", "encoder_layer", _layer(eps=1e-6),
+                "LayerNorm used eps = 1e-6; nn.LayerNorm's default, used here, is eps = 1e-5.",
+                "LayerNorm에 eps = 1e-6을 썼습니다. 여기서 쓰는 nn.LayerNorm의 기본값은 eps = 1e-5입니다."),
         Mistake("padding-mask-inverted", "encoder_layer", _layer(inverted=True),
                 "key_padding_mask is inverted: True marks a real token here "
                 "(nn.TransformerEncoderLayer's own src_key_padding_mask uses True = padding).",
