@@ -76,3 +76,15 @@ def test_a_constant_factor_is_found_and_the_sign_apart_from_it(factor: float, se
     assert patterns._scale(None, {}, factor * want, want, torch.float64) is not None  # type: ignore[arg-type]
     assert patterns._sign(None, {}, -want, want, torch.float64) == {}  # type: ignore[arg-type]
     assert patterns._sign(None, {}, factor * want, want, torch.float64) is None  # type: ignore[arg-type]
+
+
+def test_an_assert_where_the_spec_asks_for_value_error_is_named(course: Course) -> None:
+    def asserting(x, n):  # type: ignore[no-untyped-def]
+        assert 1 <= n < x.shape[1]
+        return x.unfold(1, n, 1)[:, : x.shape[1] - n], x[:, n:]
+
+    entry = course.resolve("01")
+    spec = load_spec(course.spec_file(entry), entry.id)
+    result = grade_reference(course, entry, {**spec.references(), "autoregressive_windows": asserting})
+    found = [c.failure.pattern for c in result.checks if c.kind == "raises-value-error" and c.failure]
+    assert found == [{"pattern": "assert"}]

@@ -307,6 +307,8 @@ def more_failing(check: Check, target: Target, drawn: list[Case]) -> list[Case]:
 def explain(target: Target, cases: list[Case], failure: Failure, check: str) -> Failure:
     """The failure with its (shrunk) input as source and, when one fits, the known mistake."""
     failure = describe(target, cases[0], failure, check)
+    if failure.kind is Kind.NO_VALUE_ERROR and failure.detail.get("raised") == "AssertionError":
+        return dataclasses.replace(failure, pattern={"pattern": "assert"})
     try:
         mistake = diagnose(target, cases, failure)
         if mistake is None:  # no known mistake: maybe a pattern any wrong output can show

@@ -270,6 +270,10 @@ PATTERNS: dict[str, dict[str, str]] = {
         "ko": "입력은 float64인데 오차가 float32 정밀도 수준입니다: 어떤 상수나 중간값이 float32입니다 "
               "(dtype 없는 torch.tensor(d_k), torch.FloatTensor, .float()). 입력의 dtype을 유지하세요.",
     },
+    "assert": {"en": "an assert checked the input; the spec asks for raise ValueError(...) (an assert raises "
+                     "AssertionError, and python -O skips it).",
+               "ko": "assert로 입력을 검사했습니다. 명세는 raise ValueError(...)를 요구합니다 "
+                     "(assert는 AssertionError를 내고, python -O에서는 건너뜁니다)."},
     "sign": {"en": "your output is the reference's with its sign flipped.",
              "ko": "출력의 부호가 정답과 반대입니다."},
     "scale": {"en": "your output is the reference's times {factor}: a scale factor is missing or extra.",
