@@ -28,7 +28,8 @@ def student_error(exc: BaseException, student_path: str) -> dict[str, Any]:
         if frame.filename == student_path:
             line = frame.lineno
     try:
-        message = str(exc)
+        # A SyntaxError's str() repeats the file and line ("... (ex05.py, line 3)"): its msg alone says it.
+        message = str(exc.msg) if isinstance(exc, SyntaxError) and exc.msg else str(exc)
     except Exception:  # a hostile __str__
         message = "<unprintable message>"
     return {
