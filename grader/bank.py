@@ -24,9 +24,11 @@ from typing import Any
 from hypothesis import strategies as st
 
 from grader.checks import properties
+from grader.checks.catalog import standard_checks
 from grader.checks.engine import Replays, record
-from grader.checks.properties import Check, Holds, Memo, Target, standard_checks
+from grader.checks.properties import Check, Holds
 from grader.checks.relations import rebuild, recipe_data
+from grader.checks.target import Memo, Target
 from grader.errors import CourseConfigError
 from grader.exercise import Exercise, Function, Hint
 from grader.sandbox import protocol

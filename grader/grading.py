@@ -10,14 +10,14 @@ import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from grader.course import Course, ExerciseEntry
 from grader.errors import UsageError
 from grader.gradebook import file_digest
 from grader.results import CheckResult, ExerciseResult, Failure, Kind
 from grader.sandbox.messages import Hello, WorkerGone
-from grader.sandbox.runner import LocalRunner, SandboxRunner
+from grader.sandbox.runner import LocalRunner, Runner, SandboxRunner
 
 if TYPE_CHECKING:
     from grader.checks.engine import Replays
@@ -39,7 +39,7 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
     return dataclasses.replace(result, given_file=str(path)) if path is not None else result
 
 
-StartRunner = Callable[[bytes, ExerciseEntry, str], Any]
+StartRunner = Callable[[bytes, ExerciseEntry, str], Runner]
 """(source, entry, device) -> a started runner for the student's file (``SandboxRunner`` by default)."""
 
 
@@ -73,7 +73,7 @@ def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, 
                 problem = _import_problem(runner.hello(), Path(shown))
             except WorkerGone as gone:
                 problem = gone_failure(gone)
-        if problem is not None:
+        if problem is not None or runner is None:
             checks = not_run(exercise, entry.points)
         elif replay is not None:
             checks = [replay_check(exercise, runner, entry.points, replay)]

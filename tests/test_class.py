@@ -555,7 +555,7 @@ def test_plain_tcp_elsewhere_needs_the_explicit_flag(address: str, insecure: boo
 def test_forged_shared_frames_earn_a_stub_nothing(klass, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Someone writes "passed" frames with no inputs (unsigned, or signed with another key) into
     --out/.shared/ for every check: a stub graded afterwards still scores 0."""
-    from grader.checks.properties import standard_checks
+    from grader.checks.catalog import standard_checks
     from grader.checks.store import ReplayStore
     from grader.exercise import load_spec
 

@@ -12,7 +12,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checks.properties import contract_failure
+from grader.checks.contract import contract_failure
 from grader.checks.strategies import noncontiguous, sizes, tensors
 from grader.results import Kind
 from grader.sandbox import protocol

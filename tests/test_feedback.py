@@ -95,7 +95,7 @@ def test_every_kind_explains_without_unfilled_placeholders(kind: Kind) -> None:
 
 
 def test_every_worded_check_variant_has_a_korean_name(course) -> None:  # type: ignore[no-untyped-def]
-    from grader.checks.properties import standard_checks
+    from grader.checks.catalog import standard_checks
     from grader.exercise import load_spec
 
     missing = []

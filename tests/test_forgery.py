@@ -176,8 +176,8 @@ def test_a_recorded_grade_is_refused_below_the_fenced_tiers() -> None:
 
 def test_every_check_that_pays_compared_values_or_its_function_did(course) -> None:  # type: ignore[no-untyped-def]
     """The guard rule itself: with no passing value check, guard checks are withheld, never the reverse."""
+    from grader.checks.catalog import standard_checks
     from grader.checks.engine import GUARD_KINDS, credit
-    from grader.checks.properties import standard_checks
     from grader.exercise import load_spec
     from grader.results import CheckResult, Status
 

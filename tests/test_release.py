@@ -8,7 +8,7 @@ import pytest
 
 from grader.bank import FORMAT
 from grader.checks.engine import Replays, grade_checks
-from grader.checks.properties import digest
+from grader.checks.target import digest
 from grader.course import load_course
 from grader.exercise import load_spec
 from grader.grading import load_exercise

@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.checks import engine
+from grader.checks.catalog import standard_checks
 from grader.checks.engine import Replays, grade_checks
-from grader.checks.properties import digest, standard_checks
 from grader.checks.store import ReplayStore, key_for
+from grader.checks.target import digest
 from grader.course import Course, load_course
 from grader.exercise import Case, Exercise, load_spec
 from grader.sandbox.evaluate import tensors_in

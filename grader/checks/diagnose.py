@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from grader.checks.properties import Target, contract_failure, obtain, problem_size, upcast, value_failure
+from grader.checks.contract import contract_failure, obtain, value_failure
+from grader.checks.target import Target, problem_size, upcast
 from grader.exercise import Case, Mistake
 from grader.results import Failure, Kind
 

@@ -10,22 +10,24 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 
 from grader.checks import replay
+from grader.checks.catalog import DTYPE_LABELS, standard_checks
 from grader.checks.diagnose import diagnose
 from grader.checks.patterns import find_pattern
-from grader.checks.properties import DTYPE_LABELS, Check, Memo, Target, standard_checks
+from grader.checks.properties import Check
 from grader.checks.snippets import call_source, literal
 from grader.checks.store import ReplayStore
+from grader.checks.target import Memo, Target
 from grader.errors import UsageError
 from grader.exercise import Case, Exercise
 from grader.results import CheckResult, Failure, Kind, Status
 from grader.sandbox.messages import WorkerGone
+from grader.sandbox.runner import Runner
 
 SETTINGS = settings(
     database=None, derandomize=True, deadline=None, report_multiple_bugs=False,
@@ -371,7 +373,7 @@ def root_cause(failure: Failure | None) -> tuple[str, ...] | None:
     return (failure.kind.value, *(failure.detail.get(k, "") for k in ROOT_CAUSES[failure.kind]))
 
 
-def grade_checks(exercise: Exercise, runner: Any, points: float,
+def grade_checks(exercise: Exercise, runner: Runner, points: float,
                  on_check: Callable[[CheckResult], None] | None = None,
                  shrink: bool = True, replays: Replays | None = None) -> list[CheckResult]:
     """Run every standard check of ``exercise`` against one runner (meeting ``replays``' inputs first)."""
@@ -407,7 +409,7 @@ def grade_checks(exercise: Exercise, runner: Any, points: float,
     return credit(results, checks)  # the forbidden-call check comes last: withhold what it decides
 
 
-def replay_check(exercise: Exercise, runner: Any, points: float, token: str) -> CheckResult:
+def replay_check(exercise: Exercise, runner: Runner, points: float, token: str) -> CheckResult:
     """Run the one check a replay token names on the one input it holds."""
     name, case = replay.decode(token)
     checks = standard_checks(exercise)

@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from grader.checks.properties import Target, obtain, upcast
+from grader.checks.contract import obtain
+from grader.checks.target import Target, upcast
 from grader.exercise import Case
 from grader.results import Failure, Kind
 

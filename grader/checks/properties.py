@@ -1,227 +1,29 @@
-"""The checks every exercise gets, and the rules they apply to one input.
+"""The kinds of check, and the rule each applies to one input.
 
 Trusted side. Each check is a small frozen dataclass with a ``strategy`` (the
 inputs hypothesis draws) and a ``verify(target, case)`` that returns None or
-a ``Failure``; ``engine.py`` runs hypothesis over them and shrinks. The
-student's outputs arrive as plain tensors rebuilt from bytes; the reference
-runs here, in float64, on the same inputs.
+a ``Failure``; ``engine.py`` runs hypothesis over them and shrinks, and
+``catalog.py`` derives every exercise's checks from its spec. The student's
+outputs arrive as plain tensors rebuilt from bytes (``contract.obtain``); the
+reference runs here, in float64, on the same inputs (``target.Target``).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.compare import compare, tolerance
-from grader.checks.strategies import map_tensors, with_layouts
-from grader.exercise import Case, Exercise, Function, Property, Relation
+from grader.checks.contract import contract_failure, error_failure, obtain, value_failure, where
+from grader.checks.strategies import map_tensors
+from grader.checks.target import Target, problem_size
+from grader.exercise import Case, Function, Property, Relation
 from grader.feedback.messages import TITLES
 from grader.results import Failure, Kind
 from grader.sandbox.evaluate import tensors_in, vjp_objective
-from grader.sandbox.messages import Call, Reply, StudentError
-from grader.sandbox.protocol import Foreign, Unreadable
-
-
-class Memo:
-    """Trusted values computed from inputs (reference outputs, gradients), kept by input.
-
-    A class run meets the same recorded inputs for every student (``Replays``):
-    an input met again as the same object is found by identity, at no cost;
-    any other input by a digest of its values (which a release's bank stores).
-    """
-
-    def __init__(self, values: dict[str, Any] | None = None) -> None:
-        self.values: dict[str, Any] = dict(values or {})
-        self.same: dict[tuple[str, int], tuple[Case, Any]] = {}
-        """By (key, id(case)); the case is kept so that its id is not reused while it is here."""
-
-    def get(self, key: str, case: Case, compute: Callable[[Case], Any], by_value: bool = True) -> Any:
-        """``compute(case)``, computed once per input; ``by_value=False``: once per input object."""
-        hit = self.same.get((key, id(case)))
-        if hit is not None and hit[0] is case:
-            return hit[1]
-        if len(self.values) >= MEMO_SIZE or len(self.same) >= MEMO_SIZE:
-            self.values.clear()
-            self.same.clear()
-        if by_value:
-            named = f"{key}:{digest(case)}"
-            if named not in self.values:
-                self.values[named] = compute(case)
-            value = self.values[named]
-        else:
-            value = compute(case)
-        self.same[key, id(case)] = (case, value)
-        return value
-
-
-MEMO_SIZE = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """What a check talks to: one function of one exercise, behind a runner."""
-
-    exercise: Exercise
-    function: Function
-    runner: Any  # SandboxRunner | LocalRunner: .call(Call) -> Reply
-    memo: Memo | None = None
-    """Reference outputs by input, kept across submissions in a class run (see ``Replays``)."""
-
-    def call(self, case: Case, **flags: Any) -> Reply:
-        args, kwargs = self.function.split(case)
-        reply: Reply = self.runner.call(Call(self.function.name, args, kwargs,
-                                             forbidden=self.exercise.forbidden, **flags))
-        return reply
-
-    def reference(self, case: Case) -> Any:
-        """The reference's output on ``case`` (never modified by its callers, so it can be shared)."""
-        return self.remembered("out", case, self._reference)
-
-    def reference64(self, case: Case) -> Any:
-        """The reference's output on ``case`` with every float input in float64."""
-        return self.remembered("out64", case, lambda c: self._call_reference(upcast(c)))
-
-    def remembered(self, tag: str, case: Case, compute: Callable[[Case], Any], by_value: bool = True) -> Any:
-        """``compute(case)``, kept in ``memo`` (when there is one; see ``Memo.get``)."""
-        if self.memo is None:
-            return compute(case)
-        return self.memo.get(f"{tag}:{self.function.name}", case, compute, by_value)
-
-    def _reference(self, case: Case) -> Any:
-        return self._call_reference(copy.deepcopy(case))
-
-    def _call_reference(self, private: Case) -> Any:
-        args, kwargs = self.function.split(private)
-        return self.function.reference(*args, **kwargs)
-
-
-def digest(case: Case) -> str:
-    """A short name for an input's values, dtypes and shapes (layout and autograd flags aside)."""
-    return hashlib.sha256(repr(fingerprint(case)).encode()).hexdigest()[:32]
-
-
-def fingerprint(value: Any) -> Any:
-    """A hashable stand-in for an input: equal for inputs with equal values, dtypes and shapes."""
-    if isinstance(value, torch.Tensor):
-        data = value.detach().contiguous().view(-1).view(torch.uint8) if value.numel() else value
-        return ("tensor", str(value.dtype), tuple(value.shape), bytes(data.numpy()) if value.numel() else b"")
-    if isinstance(value, dict):
-        return ("dict", tuple((k, fingerprint(v)) for k, v in sorted(value.items())))
-    if isinstance(value, list | tuple):
-        return (type(value).__name__, tuple(fingerprint(v) for v in value))
-    return ("value", repr(value))
-
-
-# --- the rules ------------------------------------------------------------------------
-
-
-OUT_OF_MEMORY = ("can't allocate memory", "Cannot allocate memory", "out of memory")
-
-
-def error_failure(error: StudentError | None, stage: str = "call") -> Failure:
-    """An exception from student code, classified."""
-    if error is None:
-        return Failure(Kind.MALFORMED)
-    detail = {"type": error.type, "message": error.message, "line": str(error.line or ""),
-              "stage": stage}
-    if error.type == "MissingFunction":
-        return Failure(Kind.MISSING_FUNCTION, {"function": error.message})
-    if error.not_implemented:
-        return Failure(Kind.NOT_IMPLEMENTED, detail)
-    if error.type == "MemoryError" or any(s in error.message for s in OUT_OF_MEMORY):
-        return Failure(Kind.MEMORY_LIMIT, detail)
-    return Failure(Kind.RAISED, detail)
-
-
-def where(part: str = "output", argument: str = "", index: str = "") -> dict[str, str]:
-    """What a failure is about, as data: the output or an argument's gradient, and an index path."""
-    return {"part": part, "argument": argument, "index": index}
-
-
-def _at(place: dict[str, str], i: int) -> dict[str, str]:
-    return {**place, "index": f"{place['index']}[{i}]"}
-
-
-def contract_failure(obtained: Any, expected: Any, place: dict[str, str] | None = None) -> Failure | None:
-    """Type, structure, device, dtype and shape, before any value is compared."""
-    place = place or where()
-    if isinstance(expected, torch.Tensor):
-        if isinstance(obtained, Foreign):
-            kind = Kind.TENSOR_SUBCLASS if obtained.tensor_subclass else Kind.NOT_A_TENSOR
-            return Failure(kind, {**place, "type": obtained.type_name})
-        if isinstance(obtained, Unreadable):
-            return Failure(Kind.WRONG_DEVICE, {**place,
-                                               "expected": str(obtained.info.get("expected_device")),
-                                               "obtained": str(obtained.info.get("device"))})
-        if not isinstance(obtained, torch.Tensor):
-            return Failure(Kind.NOT_A_TENSOR, {**place, "type": type(obtained).__name__})
-        if obtained.dtype != expected.dtype:
-            return Failure(Kind.WRONG_DTYPE, {**place, "expected": str(expected.dtype),
-                                              "obtained": str(obtained.dtype)})
-        if obtained.shape != expected.shape:
-            return Failure(Kind.WRONG_SHAPE, {**place, "expected": str(tuple(expected.shape)),
-                                              "obtained": str(tuple(obtained.shape))})
-        return None
-    if isinstance(expected, tuple | list):
-        if not isinstance(obtained, tuple | list) or len(obtained) != len(expected):
-            got = ({"obtained_count": str(len(obtained))} if isinstance(obtained, tuple | list)
-                   else {"obtained_type": _kind_of(obtained)})
-            return Failure(Kind.WRONG_STRUCTURE, {**place, "expected_count": str(len(expected)), **got})
-        for i, (o, e) in enumerate(zip(obtained, expected, strict=True)):
-            if failure := contract_failure(o, e, _at(place, i)):
-                return failure
-    return None
-
-
-def _kind_of(value: Any) -> str:
-    return value.type_name if isinstance(value, Foreign) else type(value).__name__
-
-
-def value_failure(obtained: Any, expected64: Any, size: int, scale: float,
-                  place: dict[str, str] | None = None) -> Failure | None:
-    """Compare every tensor of the output with the float64 reference."""
-    place = place or where()
-    if isinstance(expected64, torch.Tensor):
-        tol = tolerance(obtained.dtype, size, scale)
-        mismatch = compare(obtained, expected64, tol)
-        if mismatch is None:
-            return None
-        kind = Kind.WRONG_VALUE if math.isfinite(mismatch.obtained) else Kind.NON_FINITE
-        return Failure(kind, dict(place), mismatch=mismatch)
-    if isinstance(expected64, tuple | list):
-        for i, (o, e) in enumerate(zip(obtained, expected64, strict=True)):
-            if failure := value_failure(o, e, size, scale, _at(place, i)):
-                return failure
-    return None
-
-
-def upcast(case: Case) -> Case:
-    """The same input with every float tensor in float64 (the reference's precision)."""
-    wide: Case = map_tensors(copy.deepcopy(case), lambda t: t.double() if t.is_floating_point() else t)
-    return wide
-
-
-def problem_size(case: Case) -> int:
-    sizes = [t.numel() for t in tensors_in(case)]
-    return max(sizes, default=1)
-
-
-def obtain(target: Target, case: Case, reply: Reply | None = None) -> tuple[Any, Failure | None]:
-    """Call the student function; check the reply and its contract."""
-    reply = reply or target.call(case)
-    if not reply.ok:  # a forbidden built-in fails its own check only: the values are still judged
-        return None, error_failure(reply.error, reply.stage)
-    return reply.result, contract_failure(reply.result, target.reference(case))
-
-
-# --- the checks -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,52 +236,3 @@ class NoForbiddenCalls(Check):
         return None
 
 
-# --- the standard set ----------------------------------------------------------------
-
-
-def _dtype_label(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
-
-
-DTYPE_LABELS = tuple(_dtype_label(d) for d in (torch.float16, torch.bfloat16, torch.float32, torch.float64))
-"""The variants of a function's main value checks (one per float dtype it takes)."""
-
-
-def _any_dtype(cases: Callable[[torch.dtype], st.SearchStrategy[Case]],
-               dtypes: Any) -> st.SearchStrategy[Case]:
-    # One strategy per dtype, built once: hypothesis validates a strategy the first time it is drawn.
-    built = {dtype: cases(dtype) for dtype in dtypes}
-    return st.sampled_from(list(dtypes)).flatmap(built.__getitem__)
-
-
-def standard_checks(exercise: Exercise) -> list[Check]:
-    """Every check an exercise gets, derived from its spec (or, in a student release, from its bank)."""
-    if exercise.bank is not None:
-        return list(exercise.bank.checks)
-    checks: list[Check] = []
-    for fn in exercise.functions:
-        # A function with no float inputs (a mask builder) is checked once, with dtype None.
-        name, dtypes = fn.name, tuple(fn.float_dtypes) or (None,)
-        for dtype in dtypes:
-            label = _dtype_label(dtype) if dtype is not None and len(dtypes) > 1 else ""
-            checks.append(MatchesReference("matches-reference", name, label,
-                                           with_layouts(fn.inputs(dtype)), weight=2.0))
-        for label, cases in fn.edge_cases.items():
-            checks.append(MatchesReference("matches-reference", name, label, _any_dtype(cases, dtypes),
-                                           variant_ko=fn.names_ko.get(label, "")))
-        every = _any_dtype(fn.inputs, dtypes)
-        checks.append(KeepsInputs("keeps-inputs", name, "", with_layouts(every), effort=0.4))
-        if fn.differentiable:
-            checks.append(GradientsMatch("gradients-match", name, "", every, effort=0.6))
-        for label, bad in fn.invalid.items():
-            checks.append(RaisesValueError("raises-value-error", name, label, bad, effort=0.4,
-                                           variant_ko=fn.names_ko.get(label, "")))
-        for rule in fn.properties:
-            checks.append(Holds("holds", name, rule.key, every, rule=rule, effort=0.6,
-                                variant_ko=rule.key_ko))
-        for relation in fn.relations:
-            checks.append(Relates("holds", name, relation.key, every, relation=relation, effort=0.4,
-                                  variant_ko=relation.key_ko))
-        if exercise.forbidden:
-            checks.append(NoForbiddenCalls("no-forbidden-calls", name, "", every, weight=2.0, effort=0.4))
-    return checks

@@ -23,6 +23,16 @@ from grader.sandbox.messages import Call, Hello, Reply, WorkerGone, call_frame, 
 MAX_RESTARTS = 2
 
 
+class Runner(Protocol):
+    """What the checks call a student's (or a reference's) functions through."""
+
+    def hello(self) -> Hello: ...
+
+    def call(self, call: Call) -> Reply: ...
+
+    def close(self) -> None: ...
+
+
 class Channel(Protocol):
     """What a runner talks to: a ``StudentProcess`` or a ``ZygoteChild``."""
 
