@@ -371,38 +371,34 @@ Graded = Generator[tuple[StudentTask, Outcome], None, list[StudentTask]]
 
 def _pool_round(tasks: list[StudentTask], workers: int) -> Graded:
     """Grade ``tasks`` on one pool; returns those a dead process left unfinished."""
-    unfinished: list[StudentTask] = []
     if not tasks:
-        return unfinished
+        return []
     pool = _pool(min(workers, len(tasks)), tasks[0].course_file)
     try:
-        futures = {pool.submit(grade_student, t): t for t in tasks}
-        for future in as_completed(futures):
-            outcome = _outcome(future)
-            if outcome is None:
-                unfinished.append(futures[future])
-            else:
-                yield futures[future], outcome
+        return (yield from _collect({pool.submit(grade_student, t): t for t in tasks}))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return unfinished
 
 
 def _alone(tasks: list[StudentTask]) -> Graded:
     """Each of ``tasks`` in a pool of its own; returns those whose own process died."""
     pools = {id(t): _pool(1, t.course_file) for t in tasks}
-    died: list[StudentTask] = []
     try:
-        futures = {pools[id(t)].submit(grade_student, t): t for t in tasks}
-        for future in as_completed(futures):
-            outcome = _outcome(future)
-            if outcome is None:
-                died.append(futures[future])
-            else:
-                yield futures[future], outcome
+        return (yield from _collect({pools[id(t)].submit(grade_student, t): t for t in tasks}))
     finally:
         for pool in pools.values():
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _collect(futures: dict[Future[list[tuple[GradeKey, dict[str, Any]]]], StudentTask]) -> Graded:
+    """Each task with its outcome as it completes; returns the tasks whose grading process died."""
+    died: list[StudentTask] = []
+    for future in as_completed(futures):
+        outcome = _outcome(future)
+        if outcome is None:
+            died.append(futures[future])
+        else:
+            yield futures[future], outcome
     return died
 
 
