@@ -27,6 +27,7 @@ CAUSES = {
     "ex06_dl2_fgio.py": ("exercise-06", "mistake", "gate-order-fgio"),
     "ex07_d2l_reset_before.py": ("exercise-07", "mistake", "reset-before-matmul"),
     "ex07_keras_reset_before_swapped.py": ("exercise-07", "mistake", "reset-before-matmul+update-inverted"),
+    "ex08_bmm_3d.py": ("exercise-08", "pattern", "fixed-rank"),
     "ex08_tensor_dk.py": ("exercise-08", "pattern", "precision"),
     "ex11_minus_1e9.py": ("exercise-11", "mistake", "minus-1e9"),
     "ex13_annotated_layernorm.py": ("exercise-13", "mistake", "layernorm-unbiased-std"),

@@ -18,7 +18,7 @@ from hypothesis.errors import Flaky
 from grader.checks import replay
 from grader.checks.catalog import DTYPE_LABELS, standard_checks
 from grader.checks.diagnose import diagnose
-from grader.checks.patterns import find_pattern
+from grader.checks.patterns import find_pattern, fixed_rank
 from grader.checks.properties import Check
 from grader.checks.snippets import call_source, literal
 from grader.checks.store import ReplayStore
@@ -199,8 +199,9 @@ class Replays:
             except WorkerGone as gone:
                 return describe(target, small, gone_failure(gone), check.name)
             if failure is not None and failure.kind not in UNCONDITIONAL:
-                cases = [small, first, *more_failing(check, target, self._fresh(key, target, check))]
-                return explain(target, cases, failure, check.name)
+                drawn = self._fresh(key, target, check)
+                cases = [small, first, *more_failing(check, target, drawn)]
+                return explain(target, cases, failure, check.name, drawn)
         return None
 
     def _fresh(self, key: tuple[int, str], target: Target, check: Check) -> list[Case]:
@@ -268,7 +269,7 @@ def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
             return Status.FAILED, search.seen, found.failure
         drawn = fresh() if fresh is not None else fresh_inputs(check)
         cases = [found.case, *search.failing, *more_failing(check, target, drawn)]
-        return Status.FAILED, search.seen, explain(target, cases, found.failure, check.name)
+        return Status.FAILED, search.seen, explain(target, cases, found.failure, check.name, drawn)
     except WorkerGone as gone:
         failure = gone_failure(gone)
         case = search.current
@@ -306,7 +307,8 @@ def more_failing(check: Check, target: Target, drawn: list[Case]) -> list[Case]:
     return found
 
 
-def explain(target: Target, cases: list[Case], failure: Failure, check: str) -> Failure:
+def explain(target: Target, cases: list[Case], failure: Failure, check: str,
+            drawn: list[Case] | None = None) -> Failure:
     """The failure with its (shrunk) input as source and, when one fits, the known mistake."""
     failure = describe(target, cases[0], failure, check)
     if failure.kind is Kind.NO_VALUE_ERROR and failure.detail.get("raised") == "AssertionError":
@@ -314,7 +316,7 @@ def explain(target: Target, cases: list[Case], failure: Failure, check: str) -> 
     try:
         mistake = diagnose(target, cases, failure)
         if mistake is None:  # no known mistake: maybe a pattern any wrong output can show
-            pattern = find_pattern(target, cases, failure)
+            pattern = find_pattern(target, cases, failure) or fixed_rank(target, cases, drawn or [], failure)
             return dataclasses.replace(failure, pattern=pattern) if pattern else failure
     except WorkerGone:
         return failure

@@ -152,6 +152,40 @@ def _filled_inputs(case: Case) -> Iterator[tuple[str, Case, str]]:
             yield name, {**case, name: torch.ones_like(tensor)}, "1"
 
 
+def fixed_rank(target: Target, failing: list[Case], drawn: list[Case], failure: Failure) -> Pattern | None:
+    """Code written for one number of dimensions: every input of that rank works, every other fails.
+
+    The rank is the first tensor input's; ``drawn`` are inputs of varied sizes, graded
+    here for values (the failing ones have already failed). Said only when one rank works.
+    """
+    if failure.kind not in (Kind.WRONG_VALUE, Kind.RAISED, Kind.WRONG_SHAPE, Kind.NON_FINITE) or not drawn:
+        return None
+    first = next((n for n, v in failing[0].items() if isinstance(v, torch.Tensor)), None) if failing else None
+    if first is None:
+        return None
+    bad = {c[first].dim() for c in failing if isinstance(c.get(first), torch.Tensor)}
+    good = set()
+    for case in drawn:
+        rank = case[first].dim() if isinstance(case.get(first), torch.Tensor) else None
+        if rank is not None and rank not in bad and _right(target, case):
+            good.add(rank)
+    others = {c[first].dim() for c in drawn if isinstance(c.get(first), torch.Tensor)} - good
+    if len(good) != 1 or not (bad | others) - good:
+        return None
+    return {"pattern": "fixed-rank", "argument": first, "rank": str(good.pop())}
+
+
+def _right(target: Target, case: Case) -> bool:
+    from grader.checks.contract import value_failure
+    from grader.checks.target import problem_size
+
+    obtained, problem = obtain(target, case)
+    if problem is not None:
+        return False
+    return value_failure(obtained, target.reference64(case), problem_size(case),
+                         target.function.tolerance_scale) is None
+
+
 Test = Callable[[Target, Case, torch.Tensor, torch.Tensor, torch.dtype], Pattern | None]
 TESTS: tuple[tuple[str, Test], ...] = (
     ("precision", _precision), ("sign", _sign), ("scale", _scale), ("layout", _layout), ("as-if", _as_if),

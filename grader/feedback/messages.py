@@ -274,6 +274,13 @@ PATTERNS: dict[str, dict[str, str]] = {
                      "AssertionError, and python -O skips it).",
                "ko": "assert로 입력을 검사했습니다. 명세는 raise ValueError(...)를 요구합니다 "
                      "(assert는 AssertionError를 내고, python -O에서는 건너뜁니다)."},
+    "fixed-rank": {"en": "your code works when {argument} has {rank} dimensions and fails with any other "
+                         "number: it is written for {rank}-D inputs only. Index from the end (dim=-1, "
+                         "transpose(-2, -1), x @ y) so leading batch dimensions pass through.",
+                   "ko": "{argument}가 {rank}차원일 때만 동작하고 다른 차원 수에서는 실패합니다: "
+                         "{rank}차원 입력 전용으로 작성되었습니다. 뒤에서부터 인덱싱하세요"
+                         "(dim=-1, transpose(-2, -1), x @ y). "
+                         "그래야 앞쪽 배치 차원이 그대로 통과합니다."},
     "sign": {"en": "your output is the reference's with its sign flipped.",
              "ko": "출력의 부호가 정답과 반대입니다."},
     "scale": {"en": "your output is the reference's times {factor}: a scale factor is missing or extra.",
