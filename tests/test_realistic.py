@@ -20,6 +20,8 @@ from tests.conftest import ROOT, grade
 REALISTIC = ROOT / "tests" / "submissions" / "realistic"
 CAUSES = {
     "ex01_assert.py": ("exercise-01", "pattern", "assert"),
+    "ex02_loop_transposed.py": ("exercise-02", "mistake", "transition-transposed"),
+    "ex03_numpy_style_relu.py": ("exercise-03", "mistake", "relu-not-tanh"),
     "ex05_keras_hard_sigmoid.py": ("exercise-05", "mistake", "hard-sigmoid-keras"),
     "ex05_module_concat_order.py": ("exercise-05", "mistake", "concat-order"),
     "ex05_numpy_float32.py": ("exercise-05", "mistake", "float32-output"),
@@ -29,7 +31,10 @@ CAUSES = {
     "ex07_keras_reset_before_swapped.py": ("exercise-07", "mistake", "reset-before-matmul+update-inverted"),
     "ex08_bmm_3d.py": ("exercise-08", "pattern", "fixed-rank"),
     "ex08_tensor_dk.py": ("exercise-08", "pattern", "precision"),
+    "ex09_textbook_unstable.py": ("exercise-09", "mistake", "not-stable"),
+    "ex10_mask_zero.py": ("exercise-10", "mistake", "mask-filled-with-zero"),
     "ex11_minus_1e9.py": ("exercise-11", "mistake", "minus-1e9"),
+    "ex12_view_no_transpose.py": ("exercise-12", "mistake", "heads-split-without-transpose"),
     "ex13_annotated_layernorm.py": ("exercise-13", "mistake", "layernorm-unbiased-std"),
 }
 
