@@ -181,8 +181,6 @@ class Replays:
                 return Status.PASSED, len(recorded), None
         search = _Search(check, target)
         status, seen, failure = _run(search, examples, shrink, fresh=lambda: self._fresh(key, target, check))
-        if status is Status.PASSED and not search.passed:
-            return _no_examples(search)
         if status is Status.PASSED:
             self._share(self.cases, key, target, check, "passed", search.passed)
         elif search.best is not None and shrink:
@@ -230,15 +228,7 @@ class Replays:
 def run_check(check: Check, target: Target, examples: int,
               shrink: bool = True) -> tuple[Status, int, Failure | None]:
     """Search for an input that breaks ``check``; shrink it (unless told not to); explain it."""
-    search = _Search(check, target)
-    status, seen, failure = _run(search, examples, shrink)
-    return _no_examples(search) if status is Status.PASSED and not search.passed else (status, seen, failure)
-
-
-def _no_examples(search: _Search) -> tuple[Status, int, Failure | None]:
-    """A check that met no input has shown nothing: an error of the course, never a pass."""
-    detail = {"type": "NoExamples", "message": f"{search.check.name}: no input was tried"}
-    return Status.ERROR, 0, Failure(Kind.GRADER_ERROR, detail)
+    return _run(_Search(check, target), examples, shrink)
 
 
 def record(check: Check, target: Target, examples: int, seed: int) -> list[Case]:
@@ -279,6 +269,9 @@ def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
     except Exception as exc:  # a bug in the course or the grader, e.g. an unsatisfiable strategy
         return Status.ERROR, search.seen, Failure(Kind.GRADER_ERROR, {"type": type(exc).__name__,
                                                                       "message": str(exc)[:500]})
+    if not search.passed:  # a check that met no input has shown nothing: an error, never a pass
+        detail = {"type": "NoExamples", "message": f"{check.name}: no input was tried"}
+        return Status.ERROR, 0, Failure(Kind.GRADER_ERROR, detail)
     return Status.PASSED, search.seen, None
 
 
