@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from grader.checks.compare import compare, tolerance
-from grader.checks.target import Target
+from grader.checks.target import Target, problem_size
 from grader.exercise import Case
 from grader.results import Failure, Kind
 from grader.sandbox.messages import Reply, StudentError
@@ -101,6 +101,15 @@ def value_failure(obtained: Any, expected64: Any, size: int, scale: float,
                 return failure
     return None
 
+
+
+def judge(target: Target, case: Case) -> Failure | None:
+    """The student's output on ``case`` against the float64 reference: contract, then values."""
+    result, failure = obtain(target, case)
+    if failure is not None:
+        return failure
+    expected = target.reference64(case)
+    return value_failure(result, expected, problem_size(case), target.function.tolerance_scale)
 
 
 def obtain(target: Target, case: Case, reply: Reply | None = None) -> tuple[Any, Failure | None]:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from grader.checks.contract import obtain
+from grader.checks.contract import judge, obtain
 from grader.checks.target import Target, upcast
 from grader.exercise import Case
 from grader.results import Failure, Kind
@@ -167,23 +167,12 @@ def fixed_rank(target: Target, failing: list[Case], drawn: list[Case], failure: 
     good = set()
     for case in drawn:
         rank = case[first].dim() if isinstance(case.get(first), torch.Tensor) else None
-        if rank is not None and rank not in bad and _right(target, case):
+        if rank is not None and rank not in bad and judge(target, case) is None:
             good.add(rank)
     others = {c[first].dim() for c in drawn if isinstance(c.get(first), torch.Tensor)} - good
     if len(good) != 1 or not (bad | others) - good:
         return None
     return {"pattern": "fixed-rank", "argument": first, "rank": str(good.pop())}
-
-
-def _right(target: Target, case: Case) -> bool:
-    from grader.checks.contract import value_failure
-    from grader.checks.target import problem_size
-
-    obtained, problem = obtain(target, case)
-    if problem is not None:
-        return False
-    return value_failure(obtained, target.reference64(case), problem_size(case),
-                         target.function.tolerance_scale) is None
 
 
 Test = Callable[[Target, Case, torch.Tensor, torch.Tensor, torch.dtype], Pattern | None]

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from grader.checks.contract import contract_failure, error_failure, obtain, value_failure, where
+from grader.checks.contract import contract_failure, error_failure, judge, obtain, value_failure, where
 from grader.checks.strategies import map_tensors
 from grader.checks.target import Target, problem_size
 from grader.exercise import Case, Function, Property, Relation
@@ -56,11 +56,7 @@ class MatchesReference(Check):
     """Same structure, dtype, shape and values as the reference, within tolerance."""
 
     def verify(self, target: Target, case: Case) -> Failure | None:
-        result, failure = obtain(target, case)
-        if failure is not None:
-            return failure
-        expected = target.reference64(case)
-        return value_failure(result, expected, problem_size(case), target.function.tolerance_scale)
+        return judge(target, case)
 
 
 @dataclass(frozen=True, slots=True)
