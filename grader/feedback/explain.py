@@ -145,8 +145,6 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
     if failure.pattern:
         values = {k: escape(str(v)) for k, v in failure.pattern.items()}
         cause = text(PATTERNS, failure.pattern.get("pattern", ""), lang, **values)
-        if lang == "en":  # the English catalog's own words start the sentence
-            cause = cause[:1].upper() + cause[1:]
     mismatch = describe_mismatch(failure.mismatch, lang) if failure.mismatch else ""
     if "got_grad" in failure.detail:
         grads = text(LABELS, "gradients", lang, argument=detail.get("argument", ""),

@@ -264,32 +264,32 @@ FINDINGS: dict[str, dict[str, str]] = {
 
 PATTERNS: dict[str, dict[str, str]] = {
     "precision": {
-        "en": "the inputs are float64 but the error is at float32's precision: some constant or "
+        "en": "The inputs are float64 but the error is at float32's precision: some constant or "
               "intermediate is float32 (torch.tensor(d_k) with no dtype, torch.FloatTensor, .float()). "
               "Keep the inputs' dtype.",
         "ko": "입력은 float64인데 오차가 float32 정밀도 수준입니다: 어떤 상수나 중간값이 float32입니다 "
               "(dtype 없는 torch.tensor(d_k), torch.FloatTensor, .float()). 입력의 dtype을 유지하세요.",
     },
-    "assert": {"en": "an assert checked the input; the spec asks for raise ValueError(...) (an assert raises "
+    "assert": {"en": "An assert checked the input; the spec asks for raise ValueError(...) (an assert raises "
                      "AssertionError, and python -O skips it).",
                "ko": "assert로 입력을 검사했습니다. 명세는 raise ValueError(...)를 요구합니다 "
                      "(assert는 AssertionError를 내고, python -O에서는 건너뜁니다)."},
-    "fixed-rank": {"en": "your code works when {argument} has {rank} dimensions and fails with any other "
+    "fixed-rank": {"en": "Your code works when {argument} has {rank} dimensions and fails with any other "
                          "number: it is written for {rank}-D inputs only. Index from the end (dim=-1, "
                          "transpose(-2, -1), x @ y) so leading batch dimensions pass through.",
                    "ko": "{argument}가 {rank}차원일 때만 동작하고 다른 차원 수에서는 실패합니다: "
                          "{rank}차원 입력 전용으로 작성되었습니다. 뒤에서부터 인덱싱하세요"
                          "(dim=-1, transpose(-2, -1), x @ y). "
                          "그래야 앞쪽 배치 차원이 그대로 통과합니다."},
-    "sign": {"en": "your output is the reference's with its sign flipped.",
+    "sign": {"en": "Your output is the reference's with its sign flipped.",
              "ko": "출력의 부호가 정답과 반대입니다."},
-    "scale": {"en": "your output is the reference's times {factor}: a scale factor is missing or extra.",
+    "scale": {"en": "Your output is the reference's times {factor}: a scale factor is missing or extra.",
               "ko": "출력이 정답에 {factor}를 곱한 값입니다: 스케일 인자가 빠졌거나 더해졌습니다."},
-    "layout": {"en": "your output is the reference's with its axes in the order {order}: a transpose, or a "
+    "layout": {"en": "Your output is the reference's with its axes in the order {order}: a transpose, or a "
                      "reshape in the wrong order.",
                "ko": "출력이 정답의 축을 {order} 순서로 바꾼 것입니다: "
                      "transpose나 reshape 순서를 확인하세요."},
-    "as-if": {"en": "your output is what the reference gives when {argument} is all {value}s: a term with "
+    "as-if": {"en": "Your output is what the reference gives when {argument} is all {value}s: a term with "
                     "{argument} is left out or ignored.",
               "ko": "출력이 {argument}가 모두 {value}일 때의 정답과 같습니다: {argument}가 들어간 항이 "
                     "빠졌거나 무시되었습니다."},

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.feedback.escape import terminal
-from grader.feedback.explain import check_title, explain
+from grader.feedback.explain import check_title, explain, replay_command
 from grader.feedback.messages import LABELS, text
 from grader.results import CheckResult, ExerciseResult, Failure, Status
 
@@ -93,8 +93,8 @@ def render_exercise(result: ExerciseResult, console: Console, lang: str, verbose
     for check in result.checks:
         if check.failure is not None:
             console.print(failure_panel(check, lang, verbose, result.exercise))
-            command = explain(check.failure, lang, result.exercise, given_file=result.given_file).replay
-            if command:  # beside its check, outside the panel and never wrapped: it copies as one line
+            if check.failure.replay:  # beside its check, outside the panel, never wrapped: one line
+                command = replay_command(result.exercise, check.failure.replay, result.given_file)
                 console.print(Text.assemble((text(LABELS, "replay", lang) + ": ", "bold"), command),
                               soft_wrap=True)
     failed = sum(c.status is not Status.PASSED for c in result.checks)
