@@ -180,9 +180,6 @@ def grade_student(task: StudentTask, keep: bool = True) -> list[tuple[GradeKey, 
 
     require_confinement(task.allow_unsandboxed)  # on a cluster, this is the worker machine's tier
     course = _course(task.course_file)
-    from grader.sandbox.confine import seal
-
-    seal(_secrets(course))
     entries = [course.resolve(job.key.exercise) for job in task.jobs]
     pairs = zip(entries, task.jobs, strict=True)
     files = {e.file: job.source for e, job in pairs if isinstance(job.source, bytes)}
@@ -194,11 +191,6 @@ def grade_student(task: StudentTask, keep: bool = True) -> list[tuple[GradeKey, 
                                   start_runner=sandbox.runner, replays=_replays(task.shared, task.shared_key))
             graded[i] = (job.key, to_data(result))
     return [graded[i] for i in range(len(task.jobs))]
-
-
-def _secrets(course: Course) -> list[Path]:
-    """What no student's process may read: the references and specs, and what the grader keeps."""
-    return [course.solutions_dir, course.root / ".grade"]
 
 
 def _order(task: StudentTask) -> list[int]:
@@ -228,7 +220,12 @@ def run_class(course: Course, roster: Roster, book: Gradebook, executor: Executo
 
     ``shared``: a folder the grading processes share what they learn through (see ``plan``).
     """
+    from grader.sandbox.confine import seal
+
     start = time.monotonic()
+    # The uid tier's fence for what only a class run has: the other students' files and the gradebook
+    # (grade_source seals the course's own secrets before each file).
+    seal([p for p in (roster.root, book.path.parent) if p is not None])
     tasks, keys, already = plan(course, roster, book, allow_unsandboxed, shared)
     run = ClassRun(students=len(roster.students), files=roster.files, already=already,
                    ignored=roster.ignored, keys=keys)

@@ -40,6 +40,8 @@ class Ignored:
 class Roster:
     students: tuple[StudentWork, ...]
     ignored: tuple[Ignored, ...]
+    root: Path | None = None
+    """The submissions folder itself."""
 
     @property
     def files(self) -> int:
@@ -75,7 +77,7 @@ def scan(course: Course, submissions: Path, only: ExerciseEntry | None = None) -
         work, skipped = _student(entry, wanted)
         students.append(work)
         ignored += skipped
-    return Roster(tuple(students), tuple(ignored))
+    return Roster(tuple(students), tuple(ignored), submissions)
 
 
 def _folder_problem(entry: os.DirEntry[str]) -> str | None:

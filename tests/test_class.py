@@ -578,3 +578,50 @@ def test_forged_shared_frames_earn_a_stub_nothing(klass, tmp_path: Path) -> None
         assert students["zoe"]["score"] == 0 and students["alice"]["score"] == 5.0
     finally:
         shutil.rmtree(subs / "zoe")
+
+
+def test_the_uid_tier_seals_the_submissions_and_the_gradebook_before_grading(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where student code runs as nobody, the other students' folders and --out must be out of its reach."""
+    import tempfile
+
+    from grader.sandbox import confine
+
+    uid_tier = confine.Tier("uid", None, True, False, "test", uid=confine.NOBODY)
+    monkeypatch.setattr(confine, "probe", lambda: uid_tier)
+    base = Path(tempfile.mkdtemp(prefix="seqgrade-seal-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        course = copy_course(base / "course")
+        subs, out = base / "subs", base / "out"
+        (subs / "ann").mkdir(parents=True)
+        (subs / "ann" / EX08).write_text("def attention_scores(q, k):\n    return q\n")
+        for path in (subs, subs / "ann", base / "course"):
+            path.chmod(0o755)
+        loaded = load_course(course)
+        with Gradebook(out) as book:
+            out.chmod(0o755)
+            run_class(loaded, scan(loaded, subs), book, lambda tasks: iter(()))
+        assert subs.stat().st_mode & 0o077 == 0 and out.stat().st_mode & 0o077 == 0
+        assert (base / "course").stat().st_mode & 0o077 == 0o055  # only what a class run adds; the rest stays
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_seal_changes_nothing_outside_the_uid_tier_or_out_of_reach(tmp_path: Path) -> None:
+    import tempfile
+
+    from grader.sandbox import confine
+
+    base = Path(tempfile.mkdtemp(prefix="seqgrade-seal-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        other = confine.Tier("landlock", None, True, True, "")
+        assert confine.seal([base], other) == [] and base.stat().st_mode & 0o777 == 0o755
+        hidden = tmp_path / "secret"  # under pytest's 0700 folder: nobody cannot reach it already
+        hidden.mkdir(mode=0o755)
+        uid_tier = confine.Tier("uid", None, True, False, "", uid=confine.NOBODY)
+        assert confine.seal([hidden], uid_tier) == [] and hidden.stat().st_mode & 0o777 == 0o755
+        assert confine.seal([base], uid_tier) == [base] and base.stat().st_mode & 0o777 == 0o700
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
