@@ -79,6 +79,35 @@ class Hint:
 
 
 @dataclass(frozen=True, slots=True)
+class Switched:
+    """A wrong implementation made by turning switches of one builder, e.g. ``_cell(inverted=True)``.
+
+    Real code often holds two slips at once. Two mistakes built by the same
+    builder from different switches combine (``Exercise.pairs``), so the
+    diagnosis can name both without a hand-written entry for every pair.
+    """
+
+    build: Callable[..., Callable[..., Any]]
+    switches: tuple[tuple[str, Any], ...]
+    impl: Callable[..., Any]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.impl(*args, **kwargs)
+
+    def combine(self, other: Switched) -> Switched | None:
+        """Both slips at once, or None when they come from different builders or turn the same switch."""
+        mine, theirs = dict(self.switches), dict(other.switches)
+        if self.build is not other.build or mine.keys() & theirs.keys():
+            return None
+        return switched(self.build, **mine, **theirs)
+
+
+def switched(build: Callable[..., Callable[..., Any]], **switches: Any) -> Switched:
+    """``build(**switches)``, remembered as a builder and its switches so that it can combine."""
+    return Switched(build, tuple(switches.items()), build(**switches))
+
+
+@dataclass(frozen=True, slots=True)
 class Mistake:
     """A classic wrong implementation, with a stable id and its explanation."""
 
@@ -87,6 +116,8 @@ class Mistake:
     impl: Callable[..., Any]
     en: str
     ko: str
+    parts: tuple[str, ...] = ()
+    """For two slips found together (``Exercise.pairs``): the ids of the two mistakes."""
 
 
 @functools.cache
@@ -151,10 +182,30 @@ class Exercise:
         return next(f for f in self.functions if f.name == name)
 
     def mistake(self, ident: str) -> Mistake:
-        return next(m for m in self.mistakes if m.id == ident)
+        return next(m for m in (*self.mistakes, *self.pairs()) if m.id == ident)
+
+    def pairs(self) -> list[Mistake]:
+        """Every two mistakes of one function that combine (see ``Switched``), as one mistake each."""
+        return _pairs(tuple(self.mistakes))
 
     def references(self) -> dict[str, Callable[..., Any]]:
         return {f.name: f.reference for f in self.functions}
+
+
+@functools.cache
+def _pairs(mistakes: tuple[Mistake, ...]) -> list[Mistake]:
+    found = []
+    for n, first in enumerate(mistakes):
+        for second in mistakes[n + 1:]:
+            if first.function != second.function or not isinstance(first.impl, Switched) \
+                    or not isinstance(second.impl, Switched):
+                continue
+            both = first.impl.combine(second.impl)
+            if both is not None:
+                found.append(Mistake(f"{first.id}+{second.id}", first.function, both,
+                                     f"{first.en}\n{second.en}", f"{first.ko}\n{second.ko}",
+                                     parts=(first.id, second.id)))
+    return found
 
 
 def load_spec(path: Path, exercise_id: str) -> Exercise:

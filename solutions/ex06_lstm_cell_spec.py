@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import batch_rows_independent
 from grader.checks.strategies import sizes, tensors
-from grader.exercise import Exercise, Function, Hint, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake, switched
 
 from .ex06_lstm_cell import lstm_cell
 
@@ -48,28 +48,28 @@ EXERCISE = Exercise(
     functions=[Function(name="lstm_cell", reference=lstm_cell, inputs=lstm_inputs,
                         relations=[batch_rows_independent("x_t", "h_prev", "c_prev")])],
     mistakes=[
-        Mistake("gate-order-ifog", "lstm_cell", _cell("ifog"),
+        Mistake("gate-order-ifog", "lstm_cell", switched(_cell, order="ifog"),
                 "Gate rows were read as i, f, o, g; PyTorch's order is i, f, g, o "
                 "(input, forget, cell candidate, output).",
                 "게이트 행을 i, f, o, g 순서로 읽었습니다. PyTorch의 순서는 i, f, g, o입니다."),
-        Mistake("gate-order-fiog", "lstm_cell", _cell("figo"),
+        Mistake("gate-order-fiog", "lstm_cell", switched(_cell, order="figo"),
                 "The input and forget gate rows are swapped; the order is i, f, g, o.",
                 "입력 게이트와 망각 게이트의 행이 바뀌었습니다. 순서는 i, f, g, o입니다."),
-        Mistake("gate-order-fgio", "lstm_cell", _cell("fgio"),
+        Mistake("gate-order-fgio", "lstm_cell", switched(_cell, order="fgio"),
                 "Gate rows were read as f, g, i, o (the order of 밑바닥부터 시작하는 딥러닝 2's LSTM); "
                 "PyTorch's weights are ordered i, f, g, o.",
                 "게이트 행을 f, g, i, o 순서로 읽었습니다(밑바닥부터 시작하는 딥러닝 2의 LSTM 순서). "
                 "PyTorch 가중치의 순서는 i, f, g, o입니다."),
-        Mistake("sigmoid-candidate", "lstm_cell", _cell(candidate=torch.sigmoid),
+        Mistake("sigmoid-candidate", "lstm_cell", switched(_cell, candidate=torch.sigmoid),
                 "The cell candidate g used σ; it uses tanh so it can add and subtract (-1 to 1).",
                 "셀 스테이트 후보 g에 시그모이드를 썼습니다. g는 tanh(-1에서 1)를 써야 방향을 나타냅니다."),
-        Mistake("forget-gate-ignored", "lstm_cell", _cell(forget=False),
+        Mistake("forget-gate-ignored", "lstm_cell", switched(_cell, forget=False),
                 "c_prev was carried without the forget gate: c_t = f ⊙ c_prev + i ⊙ g.",
                 "망각 게이트 없이 c_prev를 그대로 더했습니다: c_t = f ⊙ c_prev + i ⊙ g."),
-        Mistake("no-tanh-on-cell", "lstm_cell", _cell(squash_cell=False),
+        Mistake("no-tanh-on-cell", "lstm_cell", switched(_cell, squash_cell=False),
                 "h_t = o ⊙ c_t was used; the cell state is squashed first, h_t = o ⊙ tanh(c_t).",
                 "h_t = o ⊙ c_t를 썼습니다. h_t = o ⊙ tanh(c_t)입니다."),
-        Mistake("hidden-bias-missing", "lstm_cell", _cell(hidden_bias=False),
+        Mistake("hidden-bias-missing", "lstm_cell", switched(_cell, hidden_bias=False),
                 "b_hh is missing: PyTorch's LSTM adds both biases, b_ih and b_hh.",
                 "b_hh가 빠졌습니다. PyTorch의 LSTM은 b_ih와 b_hh를 모두 더합니다."),
     ],

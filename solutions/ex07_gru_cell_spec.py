@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import batch_rows_independent
 from grader.checks.strategies import sizes, tensors
-from grader.exercise import Exercise, Function, Hint, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake, switched
 
 from .ex07_gru_cell import gru_cell
 
@@ -55,26 +55,21 @@ EXERCISE = Exercise(
     functions=[Function(name="gru_cell", reference=gru_cell, inputs=gru_inputs,
                         relations=[batch_rows_independent("x_t", "h_prev")])],
     mistakes=[
-        Mistake("update-inverted", "gru_cell", _cell(inverted=True),
+        Mistake("update-inverted", "gru_cell", switched(_cell, inverted=True),
                 "z and 1 − z are swapped: h_t = (1 − z) ⊙ n + z ⊙ h_prev, so z keeps the old state.",
                 "z와 1 − z가 바뀌었습니다. h_t = (1 − z) ⊙ n + z ⊙ h_prev이므로 z는 이전 상태를 유지하는 비율입니다."),
-        Mistake("gate-order-zrn", "gru_cell", _cell("zrn"),
+        Mistake("gate-order-zrn", "gru_cell", switched(_cell, order="zrn"),
                 "Rows were read as z, r, n; PyTorch's order is r, z, n (reset, update, new).",
                 "행을 z, r, n 순서로 읽었습니다. PyTorch의 순서는 r, z, n입니다."),
-        Mistake("reset-bias-outside", "gru_cell", _cell(reset="bias-outside"),
+        Mistake("reset-bias-outside", "gru_cell", switched(_cell, reset="bias-outside"),
                 "r multiplied h W_hnᵀ only; in PyTorch's GRU it multiplies (h W_hnᵀ + b_hn), bias included.",
                 "r을 h W_hnᵀ에만 곱했습니다. PyTorch의 GRU는 b_hn을 포함한 (h W_hnᵀ + b_hn)에 곱합니다."),
-        Mistake("reset-before-matmul", "gru_cell", _cell(reset="before"),
+        Mistake("reset-before-matmul", "gru_cell", switched(_cell, reset="before"),
                 "r was applied to h_prev before the matmul, n = tanh(x W_inᵀ + b_in + (r ⊙ h) W_hnᵀ + b_hn) "
                 "(Keras's reset_after=False, d2l's GRU); PyTorch applies it after: n = tanh(… + r ⊙ (h W_hnᵀ + b_hn)).",
                 "r을 행렬곱 전에 h_prev에 곱했습니다: n = tanh(x W_inᵀ + b_in + (r ⊙ h) W_hnᵀ + b_hn) "
                 "(Keras의 reset_after=False, d2l의 GRU). PyTorch는 행렬곱 뒤에 곱합니다: n = tanh(… + r ⊙ (h W_hnᵀ + b_hn))."),
-        Mistake("reset-before-matmul+update-inverted", "gru_cell", _cell(reset="before", inverted=True),
-                "Two slips together: r was applied to h_prev before the matmul (PyTorch: r ⊙ (h W_hnᵀ + b_hn)), "
-                "and z and 1 − z are swapped (h_t = (1 − z) ⊙ n + z ⊙ h_prev).",
-                "두 가지 실수가 함께 있습니다: r을 행렬곱 전에 h_prev에 곱했고(PyTorch: r ⊙ (h W_hnᵀ + b_hn)), "
-                "z와 1 − z가 바뀌었습니다(h_t = (1 − z) ⊙ n + z ⊙ h_prev)."),
-        Mistake("reset-gate-missing", "gru_cell", _cell(reset="none"),
+        Mistake("reset-gate-missing", "gru_cell", switched(_cell, reset="none"),
                 "The reset gate is not applied to the hidden part of n.",
                 "n의 hidden 부분에 리셋 게이트가 적용되지 않았습니다."),
         Mistake("returns-candidate", "gru_cell",

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import future_does_not_leak, zero_weight_past_lengths
 from grader.checks.strategies import indices, sizes, tensors
-from grader.exercise import Exercise, Function, Hint, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake, switched
 
 from .ex11_masking import causal_mask, masked_attention, padding_mask
 
@@ -127,21 +127,21 @@ EXERCISE = Exercise(
                 lambda lengths, max_len: torch.arange(max_len) >= lengths.unsqueeze(-1),
                 "The mask marks the padding as True; True means a real token.",
                 "패딩 위치를 True로 표시했습니다. True는 실제 토큰입니다."),
-        Mistake("nan-for-empty-rows", "masked_attention", _attention(nan_rows=True),
+        Mistake("nan-for-empty-rows", "masked_attention", switched(_attention, nan_rows=True),
                 "A query row with no allowed key gives NaN (softmax of all -inf); it must get all-zero weights.",
                 "볼 수 있는 키가 없는 쿼리 행이 NaN이 됩니다(모두 -inf인 softmax). 가중치가 모두 0이어야 합니다."),
-        Mistake("minus-1e9", "masked_attention", _attention(big_negative=True),
+        Mistake("minus-1e9", "masked_attention", switched(_attention, big_negative=True),
                 "Masked scores were set to -1e9: a row with no allowed key then gets uniform weights "
                 "(the mean of v); here it must get zero weights and a zero output.",
                 "마스킹된 점수를 -1e9로 두었습니다: 허용된 키가 없는 행이 균등 가중치(v의 평균)를 받습니다. "
                 "여기서는 가중치와 출력이 0이어야 합니다."),
-        Mistake("causal-ignored", "masked_attention", _attention(ignore_causal=True),
+        Mistake("causal-ignored", "masked_attention", switched(_attention, ignore_causal=True),
                 "causal=True did not hide the future keys.",
                 "causal=True인데 미래의 키를 가리지 않았습니다."),
-        Mistake("causal-diagonal-excluded", "masked_attention", _attention(strict=True),
+        Mistake("causal-diagonal-excluded", "masked_attention", switched(_attention, strict=True),
                 "The causal mask hides the diagonal: a query may attend to its own position.",
                 "causal 마스크가 대각선을 가립니다. 쿼리는 자기 위치를 볼 수 있습니다."),
-        Mistake("padding-on-queries", "masked_attention", _attention(pad_queries=True),
+        Mistake("padding-on-queries", "masked_attention", switched(_attention, pad_queries=True),
                 "key_lengths masked query rows; it masks the keys (the last axis of the scores).",
                 "key_lengths로 쿼리 행을 가렸습니다. 가려야 할 것은 키(score의 마지막 축)입니다."),
     ],

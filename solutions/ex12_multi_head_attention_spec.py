@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import batch_rows_independent, flipped, invariant
 from grader.checks.strategies import masks, sizes, tensors
-from grader.exercise import Exercise, Function, Hint, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake, switched
 
 from .ex12_multi_head_attention import _softmax, multi_head_attention
 
@@ -82,21 +82,21 @@ EXERCISE = Exercise(
         )
     ],
     mistakes=[
-        Mistake("heads-split-without-transpose", "multi_head_attention", _mha(split="reshape"),
+        Mistake("heads-split-without-transpose", "multi_head_attention", switched(_mha, split="reshape"),
                 "Heads were split with reshape(B, h, L, D/h), which mixes positions and features; "
                 "use view(B, L, h, D/h).transpose(1, 2).",
                 "reshape(B, h, L, D/h)로 헤드를 나눠 위치와 특징이 섞였습니다. "
                 "view(B, L, h, D/h).transpose(1, 2)를 쓰세요."),
-        Mistake("scaled-by-model-dim", "multi_head_attention", _mha(scale="model"),
+        Mistake("scaled-by-model-dim", "multi_head_attention", switched(_mha, scale="model"),
                 "The scores were divided by √D; each head uses its own size, √(D/num_heads).",
                 "score를 √D로 나눴습니다. 각 헤드는 자신의 크기 √(D/num_heads)를 씁니다."),
-        Mistake("weights-averaged", "multi_head_attention", _mha(average=True),
+        Mistake("weights-averaged", "multi_head_attention", switched(_mha, average=True),
                 "The weights were averaged over heads; return them per head, (B, num_heads, Lq, Lk).",
                 "가중치를 헤드에 대해 평균냈습니다. 헤드별로 (B, num_heads, Lq, Lk)를 반환하세요."),
-        Mistake("no-output-projection", "multi_head_attention", _mha(project=False),
+        Mistake("no-output-projection", "multi_head_attention", switched(_mha, project=False),
                 "The output projection W_o, b_o is missing after the heads are concatenated.",
                 "헤드를 이어 붙인 뒤의 출력 투영 W_o, b_o가 빠졌습니다."),
-        Mistake("mask-inverted", "multi_head_attention", _mha(inverted=True),
+        Mistake("mask-inverted", "multi_head_attention", switched(_mha, inverted=True),
                 "The mask is inverted: True means may attend (nn.MultiheadAttention's True means ignore).",
                 "마스크가 반대입니다. True는 볼 수 있음입니다 (nn.MultiheadAttention의 True는 무시)."),
     ],

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grader.checks.relations import batch_rows_independent, equivariant
 from grader.checks.strategies import masks, sizes, tensors
-from grader.exercise import Exercise, Function, Hint, Mistake
+from grader.exercise import Exercise, Function, Hint, Mistake, switched
 
 from .ex13_transformer_encoder_layer import _attention, encoder_layer
 
@@ -76,29 +76,29 @@ EXERCISE = Exercise(
                                                "출력도 그대로 뒤집혀야 합니다",
                                                {"x": 1, "key_padding_mask": 1}, 1, "위치에 순서가 없음")])],
     mistakes=[
-        Mistake("pre-norm", "encoder_layer", _layer(pre_norm=True),
+        Mistake("pre-norm", "encoder_layer", switched(_layer, pre_norm=True),
                 "LayerNorm was applied before each sub-layer (pre-norm); this layer is post-norm: "
                 "x = LN1(x + MHA(x)), y = LN2(x + FFN(x)).",
                 "각 sub layer 앞에 LayerNorm을 적용했습니다(pre-norm). 이 층은 post-norm입니다: "
                 "x = LN1(x + MHA(x)), y = LN2(x + FFN(x))."),
-        Mistake("attention-residual-missing", "encoder_layer", _layer(residual=False),
+        Mistake("attention-residual-missing", "encoder_layer", switched(_layer, residual=False),
                 "The residual connection around self-attention is missing: LN1(x + MHA(x)).",
                 "셀프 어텐션의 residual 연결이 빠졌습니다: LN1(x + MHA(x))."),
-        Mistake("gelu-not-relu", "encoder_layer", _layer(activation=F.gelu),
+        Mistake("gelu-not-relu", "encoder_layer", switched(_layer, activation=F.gelu),
                 "GELU was used in the feed-forward block; this layer uses ReLU.",
                 "피드 포워드 블록에 GELU를 썼습니다. 이 층은 ReLU를 씁니다."),
-        Mistake("layernorm-without-affine", "encoder_layer", _layer(affine=False),
+        Mistake("layernorm-without-affine", "encoder_layer", switched(_layer, affine=False),
                 "LayerNorm ignored norm*.weight and norm*.bias (the learned scale and shift).",
                 "LayerNorm이 norm*.weight와 norm*.bias(학습되는 scale과 shift)를 무시했습니다."),
-        Mistake("layernorm-unbiased-std", "encoder_layer", _layer(unbiased=True),
+        Mistake("layernorm-unbiased-std", "encoder_layer", switched(_layer, unbiased=True),
                 "LayerNorm divided by the unbiased std (torch.std / var's default, over D − 1); "
                 "LayerNorm uses the biased variance, over D (unbiased=False).",
                 "LayerNorm을 불편 표준편차(torch.std / var의 기본값, D − 1로 나눔)로 나누었습니다. "
                 "LayerNorm은 편향 분산(D로 나눔, unbiased=False)을 씁니다."),
-        Mistake("layernorm-eps-1e-6", "encoder_layer", _layer(eps=1e-6),
+        Mistake("layernorm-eps-1e-6", "encoder_layer", switched(_layer, eps=1e-6),
                 "LayerNorm used eps = 1e-6; nn.LayerNorm's default, used here, is eps = 1e-5.",
                 "LayerNorm에 eps = 1e-6을 썼습니다. 여기서 쓰는 nn.LayerNorm의 기본값은 eps = 1e-5입니다."),
-        Mistake("padding-mask-inverted", "encoder_layer", _layer(inverted=True),
+        Mistake("padding-mask-inverted", "encoder_layer", switched(_layer, inverted=True),
                 "key_padding_mask is inverted: True marks a real token here "
                 "(nn.TransformerEncoderLayer's own src_key_padding_mask uses True = padding).",
                 "key_padding_mask가 반대입니다. 여기서 True는 실제 토큰입니다 "

@@ -156,3 +156,36 @@ def test_korean_feedback_carries_no_english_words(failure: Failure) -> None:
 def test_names_are_never_capitalized_and_our_own_words_are(kind: Kind, detail: dict[str, str],
                                                            start: str) -> None:
     assert explain(Failure(kind, detail), "en").message.startswith(start)
+
+
+CATALOGS = ("FAILURES", "TITLES", "LABELS", "WHERE", "STRUCTURE", "SUBJECTS", "FINDINGS", "PATTERNS")
+CODE_WORDS = frozenset({
+    # Python and torch names a Korean sentence quotes as they are written
+    "AssertionError", "NaN", "NotImplementedError", "ValueError", "assert", "raise", "import", "print",
+    "python", "O", "x", "y", "autograd", "dim", "dtype", "float32", "float64", "grad", "inf", "reshape",
+    "transpose", "atol", "rtol", "grade", "exercises", "MiB", "Ctrl-C",
+    # the course's own Korean notes use these English words as Korean technical terms, or as a gloss
+    "shape", "gradient", "in-place",
+})
+
+
+def _ascii_words(korean: str) -> set[str]:
+    """The ASCII words of a Korean sentence, less placeholders and code (a call, a dotted name)."""
+    korean = re.sub(r"{[^}]*}|`[^`]*`", "", korean)
+    words = re.findall(r"[A-Za-z][A-Za-z0-9_.()-]*[A-Za-z0-9_)]|[A-Za-z]", korean)
+    return {w.rstrip(")") for w in words if not re.search(r"[.(_]", w)}
+
+
+@pytest.mark.parametrize("catalog", CATALOGS)
+def test_every_korean_catalog_entry_reads_korean(catalog: str) -> None:
+    """The whole catalog, entry by entry: Korean text with no English word beyond code and the
+    technical terms the course's Korean notes use themselves (a new English fragment fails here)."""
+    from grader.feedback import messages
+
+    for key, entry in getattr(messages, catalog).items():
+        assert set(entry) >= {"en", "ko"}, (catalog, key)
+        korean = entry["ko"]
+        assert re.search("[가-힣]", korean), (catalog, key, korean)
+        assert _ascii_words(korean) <= CODE_WORDS, (catalog, key, _ascii_words(korean) - CODE_WORDS)
+        en, ko = (set(PLACEHOLDER.findall(t)) - {"rule_en", "rule_ko"} for t in (entry["en"], korean))
+        assert en == ko, (catalog, key)

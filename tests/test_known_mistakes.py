@@ -8,6 +8,7 @@ import pytest
 from grader.course import Course
 from grader.exercise import load_spec
 from grader.validation import validate_exercise
+from tests.conftest import ROOT
 
 NUMBERS = [f"{n:02d}" for n in range(1, 14)]
 
@@ -65,3 +66,49 @@ def test_a_file_made_from_a_mistake_is_named_through_the_real_grade_command(cour
     outputs = " ".join(test["output"] for test in json.loads(run.out)["tests"])
     named = set(re.findall(r"This looks like a known mistake:\*\* \[([\w-]+)\]", outputs))
     assert named == {mistake.id}, (mistake.id, named)
+
+
+def _pairs(course: Course) -> list[tuple[str, str]]:
+    found = []
+    for entry in course.exercises:
+        exercise = load_spec(course.spec_file(entry), entry.id)
+        found += [(entry.id, pair.id) for pair in exercise.pairs()]
+    return found
+
+
+def test_mistakes_built_by_one_builder_combine_into_pairs(course: Course) -> None:
+    pairs = _pairs(course)
+    assert ("exercise-07", "update-inverted+reset-before-matmul") in pairs
+    for exercise_id, pair_id in pairs:  # never two settings of one switch (two gate orders at once)
+        exercise = load_spec(course.spec_file(course.resolve(exercise_id)), exercise_id)
+        first, second = exercise.mistake(pair_id).parts
+        impl = exercise.mistake(pair_id).impl
+        assert len(impl.switches) == len(exercise.mistake(first).impl.switches) + len(
+            exercise.mistake(second).impl.switches)
+
+
+def _sampled_pairs() -> list[tuple[str, str]]:
+    """A seeded sample of every exercise's pairs (all of them take minutes): the same ones every run."""
+    import random
+
+    from grader.course import load_course
+
+    pairs = _pairs(load_course(ROOT / "course.yaml"))
+    return sorted(random.Random(13).sample(pairs, min(12, len(pairs))))
+
+
+@pytest.mark.parametrize("chosen", _sampled_pairs(), ids="+".join)
+def test_two_slips_together_are_named_as_the_pair(course: Course, chosen: tuple[str, str]) -> None:
+    """Two combinable slips, graded in-process, are named as the pair: unless together they behave
+    exactly like a single known mistake (then that single one is the honest name)."""
+    from grader.grading import grade_reference
+
+    exercise_id, pair_id = chosen
+    entry = course.resolve(exercise_id)
+    exercise = load_spec(course.spec_file(entry), exercise_id)
+    pair = exercise.mistake(pair_id)
+    result = grade_reference(course, entry, {**exercise.references(), pair.function: pair.impl}, shrink=False)
+    found = {c.failure.suspected_mistake for c in result.checks if c.failure is not None} - {None}
+    assert any(c.failure is not None for c in result.checks), pair_id
+    if pair_id not in found:
+        assert len(found) == 1 and "+" not in next(iter(found)), (pair_id, found)

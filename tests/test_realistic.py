@@ -20,22 +20,30 @@ from tests.conftest import ROOT, grade
 REALISTIC = ROOT / "tests" / "submissions" / "realistic"
 CAUSES = {
     "ex01_assert.py": ("exercise-01", "pattern", "assert"),
+    "ex02_log_of_product.py": ("exercise-02", "mistake", "probability-not-log"),
     "ex02_loop_transposed.py": ("exercise-02", "mistake", "transition-transposed"),
     "ex03_numpy_style_relu.py": ("exercise-03", "mistake", "relu-not-tanh"),
+    "ex03_outputs_before_step.py": ("exercise-03", "mistake", "output-before-update"),
+    "ex04_diag_chain_reversed.py": ("exercise-04", "mistake", "reversed-chain"),
+    "ex04_reduce_matmul.py": ("exercise-04", "mistake", "reversed-order"),
+    "ex04_tanh_derivative_of_h.py": ("exercise-04", "mistake", "derivative-of-preactivation"),
     "ex05_keras_hard_sigmoid.py": ("exercise-05", "mistake", "hard-sigmoid-keras"),
     "ex05_module_concat_order.py": ("exercise-05", "mistake", "concat-order"),
     "ex05_numpy_float32.py": ("exercise-05", "mistake", "float32-output"),
     "ex05_only_x.py": ("exercise-05", "pattern", "as-if"),
     "ex06_dl2_fgio.py": ("exercise-06", "mistake", "gate-order-fgio"),
     "ex07_d2l_reset_before.py": ("exercise-07", "mistake", "reset-before-matmul"),
-    "ex07_keras_reset_before_swapped.py": ("exercise-07", "mistake", "reset-before-matmul+update-inverted"),
+    "ex07_keras_reset_before_swapped.py": ("exercise-07", "mistake", "update-inverted+reset-before-matmul"),
     "ex08_bmm_3d.py": ("exercise-08", "pattern", "fixed-rank"),
     "ex08_tensor_dk.py": ("exercise-08", "pattern", "precision"),
+    "ex09_np_port_sum_all.py": ("exercise-09", "mistake", "normalized-over-everything"),
     "ex09_textbook_unstable.py": ("exercise-09", "mistake", "not-stable"),
     "ex10_mask_zero.py": ("exercise-10", "mistake", "mask-filled-with-zero"),
     "ex11_minus_1e9.py": ("exercise-11", "mistake", "minus-1e9"),
+    "ex11_padding_le.py": ("exercise-11", "mistake", "padding-inclusive"),
     "ex12_view_no_transpose.py": ("exercise-12", "mistake", "heads-split-without-transpose"),
     "ex13_annotated_layernorm.py": ("exercise-13", "mistake", "layernorm-unbiased-std"),
+    "ex13_annotated_prenorm.py": ("exercise-13", "mistake", "pre-norm+layernorm-unbiased-std"),
 }
 
 
@@ -58,3 +66,18 @@ def test_real_code_gets_a_named_cause(name: str, lang: str) -> None:
         assert opening.lower() in outputs.lower(), outputs[:3000]
     if lang == "ko":
         assert re.search("[가-힣]", outputs)
+
+
+def test_the_input_shown_is_the_mistake_not_its_side_symptom() -> None:
+    """The Annotated Transformer's layer (pre-norm, unbiased std) gives NaN at D = 1 (0/0 in the std).
+
+    Shrinking meets that first; the student must instead see a finite wrong value on an
+    input where pre-norm shows, with both slips named.
+    """
+    run = grade("exercise-13", "--file", str(REALISTIC / "ex13_annotated_prenorm.py"), "--json",
+                "--lang", "en", timeout=300)
+    first = next(t["output"] for t in json.loads(run.out)["tests"] if "(float32)" in t["name"])
+    assert "differs from the expected values" in first and "inf or NaN" not in first, first[:1500]
+    assert "[pre-norm+layernorm-unbiased-std]" in first
+    x = re.search(r"x = torch.tensor\((\[\[\[.*?\]\]\])", first)
+    assert x is not None and len(json.loads(x.group(1))[0][0]) > 1, first[:1500]  # D > 1

@@ -81,15 +81,22 @@ def diagnose(target: Target, cases: list[Case], failure: Failure) -> str | None:
     search found and a few freshly generated. The shrunk input alone is often
     too small to tell mistakes apart (with d_k = 1, "no scaling" and "divided
     by d_k" agree), so every candidate must reproduce the student on all of them.
+    When no single mistake does, two slips together may (``Exercise.pairs``).
     """
     if failure.kind not in DIAGNOSED:
         return None
-    candidates = [m for m in target.exercise.mistakes if m.function == target.function.name]
-    for case in cases:
-        if not candidates:
-            return None
-        seen = behaviour(target, case, failure.kind)
-        if seen[0] == "other":
-            return None
-        candidates = [m for m in candidates if reproduces(m, target, case, seen)]
-    return candidates[0].id if len(candidates) == 1 else None
+    function = target.function.name
+    seen: list[Behaviour] = []  # the student's behaviour on cases[n], asked once for both families
+    for family in (target.exercise.mistakes, target.exercise.pairs()):
+        candidates = [m for m in family if m.function == function]
+        for n, case in enumerate(cases):
+            if not candidates:
+                break
+            if n == len(seen):
+                seen.append(behaviour(target, case, failure.kind))
+            if seen[n][0] == "other":
+                return None
+            candidates = [m for m in candidates if reproduces(m, target, case, seen[n])]
+        if len(candidates) == 1:
+            return candidates[0].id
+    return None

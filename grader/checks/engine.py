@@ -74,8 +74,10 @@ class _Found(Exception):
 class _Search:
     """The test function hypothesis calls: it counts, remembers and bounds the shrinking."""
 
-    def __init__(self, check: Check, target: Target) -> None:
+    def __init__(self, check: Check, target: Target, wanted: frozenset[Kind] | None = None) -> None:
         self.check, self.target = check, target
+        self.wanted = wanted
+        """Only failures of these kinds count (the others pass); None: every failure counts."""
         self.seen = 0
         self.best_at = 0
         self.current: Case | None = None
@@ -94,7 +96,7 @@ class _Search:
                                       or time.monotonic() - self.shrink_start > SHRINK_SECONDS):
             raise _Stop(self.best.failure, self.best.case)
         failure = self.check.verify(self.target, case)
-        if failure is None:
+        if failure is None or (self.wanted is not None and failure.kind not in self.wanted):
             return
         if failure.kind in UNCONDITIONAL:
             raise _Stop(failure)
@@ -245,21 +247,16 @@ def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
     """Run hypothesis with ``search`` as the test; ``fresh`` gives the inputs drawn for a diagnosis."""
     check, target = search.check, search.target
 
-    def test(case: Case) -> None:
-        search(case)
-
     try:
-        # No "explain" phase: it reruns the test dozens of times to annotate a traceback we never show.
-        phases = (Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.shrink,) if shrink else ())
-        chosen = settings(SETTINGS, max_examples=examples, phases=phases, derandomize=seed is None)
-        searched = given(check.strategy)(test)
-        chosen(searched if seed is None else hypothesis_seed(seed)(searched))()
+        _hypothesis(search, examples, shrink, seed)
     except (_Found, _Stop) as found:
         if found.case is None:
             return Status.FAILED, search.seen, found.failure
+        shown = _past_side_symptom(search, found, examples) if shrink else found
+        assert shown.case is not None
         drawn = fresh() if fresh is not None else fresh_inputs(check)
-        cases = [found.case, *search.failing, *more_failing(check, target, drawn)]
-        return Status.FAILED, search.seen, explain(target, cases, found.failure, check.name, drawn)
+        cases = [shown.case, *search.failing, *more_failing(check, target, drawn)]
+        return Status.FAILED, search.seen, explain(target, cases, shown.failure, check.name, drawn)
     except WorkerGone as gone:
         failure = gone_failure(gone)
         case = search.current
@@ -273,6 +270,45 @@ def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
         detail = {"type": "NoExamples", "message": f"{check.name}: no input was tried"}
         return Status.ERROR, 0, Failure(Kind.GRADER_ERROR, detail)
     return Status.PASSED, search.seen, None
+
+
+def _hypothesis(search: _Search, examples: int, shrink: bool, seed: int | None = None) -> None:
+    """Run hypothesis with ``search`` as the test: it raises ``_Found`` or ``_Stop`` at a failure."""
+
+    def test(case: Case) -> None:
+        search(case)
+
+    # No "explain" phase: it reruns the test dozens of times to annotate a traceback we never show.
+    phases = (Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.shrink,) if shrink else ())
+    chosen = settings(SETTINGS, max_examples=examples, phases=phases, derandomize=seed is None)
+    searched = given(search.check.strategy)(test)
+    chosen(searched if seed is None else hypothesis_seed(seed)(searched))()
+
+
+FINITE = frozenset({Kind.WRONG_VALUE})
+
+
+def _past_side_symptom(search: _Search, found: _Found | _Stop, examples: int) -> _Found | _Stop:
+    """The smallest input with a finite wrong value, when the smallest failing one only shows inf or NaN.
+
+    Shrinking favours degenerate inputs, where a mistake's side symptom shows
+    first: with D = 1 an unbiased std is 0/0, and "look for exp overflow" hides
+    that the layer norms before each sub-layer. When the same code also gives
+    finite wrong values, those show its mistake: search and shrink once more
+    for them. Code whose only fault is the inf or NaN keeps the first input.
+    """
+    if found.failure.kind is not Kind.NON_FINITE:
+        return found
+    finite = _Search(search.check, search.target, wanted=FINITE)
+    try:
+        _hypothesis(finite, examples, shrink=True)
+    except (_Found, _Stop) as better:
+        if better.case is not None and better.failure.kind in FINITE:
+            search.failing = finite.failing
+            return better
+    except WorkerGone:
+        pass
+    return found
 
 
 def fresh_inputs(check: Check, examples: int = 12) -> list[Case]:
@@ -314,7 +350,8 @@ def explain(target: Target, cases: list[Case], failure: Failure, check: str,
     except WorkerGone:
         return failure
     found = target.exercise.mistake(mistake)
-    detail = {**failure.detail, "mistake_en": found.en, "mistake_ko": found.ko}
+    detail = {**failure.detail, "mistake_en": found.en, "mistake_ko": found.ko,
+              **({"mistakes_together": str(len(found.parts))} if found.parts else {})}
     return dataclasses.replace(failure, suspected_mistake=mistake, detail=detail)
 
 

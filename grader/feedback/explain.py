@@ -140,6 +140,8 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
     mistake = ""
     if failure.suspected_mistake:
         explained = detail.get(f"mistake_{lang}") or detail.get("mistake_en", "")
+        if failure.detail.get("mistakes_together"):
+            explained = f"{text(LABELS, 'mistakes-together', lang)}:\n{explained}"
         mistake = f"[{failure.suspected_mistake}] {explained}".strip()
     cause = ""
     if failure.pattern:

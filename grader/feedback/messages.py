@@ -190,6 +190,7 @@ LABELS: dict[str, dict[str, str]] = {
                    "ko": "뱅크에서 실패하는 가장 작은 입력 (축소하지 않음)"},
     "input-replay": {"en": "The input the token holds", "ko": "토큰에 담긴 입력"},
     "mistake": {"en": "This looks like a known mistake", "ko": "흔한 실수와 같은 결과입니다"},
+    "mistakes-together": {"en": "two slips at once", "ko": "두 가지 실수가 함께 있습니다"},
     "output": {"en": "Your code printed", "ko": "코드가 출력한 내용"},
     "all-passed": {"en": "All checks passed.", "ko": "모든 검사를 통과했습니다."},
     "some-failed": {"en": "{failed} of {total} checks failed.", "ko": "검사 {total}개 중 {failed}개 실패."},
