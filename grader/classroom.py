@@ -25,7 +25,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.course import Course, load_course
+from grader.course import Course, ExerciseEntry, load_course
 from grader.errors import GraderError, UsageError
 from grader.gradebook import Gradebook, GradeKey, course_version, file_digest, grader_version, sha256
 from grader.results import ExerciseResult, Failure, from_data, to_data
@@ -34,6 +34,8 @@ from grader.submission import Submission
 
 if TYPE_CHECKING:
     from grader.checks.engine import Replays
+    from grader.feedback.class_report import ClassSummary
+    from grader.lms import Identity
     from grader.sandbox.zygote import SharedZygote
 
 
@@ -75,6 +77,8 @@ class ClassRun:
     seconds: float = 0.0
     keys: list[GradeKey] = field(default_factory=list)
     """The grade of every file found now, graded in this run or before."""
+    only: str | None = None
+    """The one exercise this run graded (``--only``); the reports still cover every exercise."""
 
 
 def require_confinement(allow_unsandboxed: bool) -> None:
@@ -93,11 +97,14 @@ def require_confinement(allow_unsandboxed: bool) -> None:
 
 
 def plan(course: Course, roster: Roster, book: Gradebook, allow_unsandboxed: bool = False,
-         shared: Path | None = None) -> tuple[list[StudentTask], list[GradeKey], int]:
+         shared: Path | None = None, only: str | None = None,
+         ) -> tuple[list[StudentTask], list[GradeKey], int]:
     """The tasks still to do, the keys of every current file, and how many are already graded.
 
     ``shared``: a folder for the grading processes to share what they learn (one per
     grader and course version inside it, so a changed course never meets old inputs).
+    ``only``: grade this exercise's files only; the keys still cover every file, so the
+    reports go on describing the whole class.
     """
     versions = grader_version(), course_version(course)
     store = str(shared / sha256("\0".join(versions).encode())[:16]) if shared is not None else None
@@ -112,6 +119,8 @@ def plan(course: Course, roster: Roster, book: Gradebook, allow_unsandboxed: boo
             source = Submission(exercise, path, work.student).source()
             key = GradeKey(work.student, exercise, file_digest(source), *versions)
             keys.append(key)
+            if only is not None and exercise != only:
+                continue
             if book.has(key):
                 already += 1
             else:
@@ -214,11 +223,12 @@ Executor = Callable[[list[StudentTask]], Iterator[tuple[StudentTask, Outcome]]]
 
 
 def run_class(course: Course, roster: Roster, book: Gradebook, executor: Executor, *,
-              allow_unsandboxed: bool = False, shared: Path | None = None,
+              allow_unsandboxed: bool = False, shared: Path | None = None, only: str | None = None,
               on_progress: Callable[[int, int], None] | None = None) -> ClassRun:
     """Grade what the gradebook lacks; ``on_progress(done, total)`` after each student.
 
     ``shared``: a folder the grading processes share what they learn through (see ``plan``).
+    ``only``: grade one exercise's files (the run's keys still name every current file).
     """
     from grader.sandbox.confine import seal
 
@@ -226,9 +236,10 @@ def run_class(course: Course, roster: Roster, book: Gradebook, executor: Executo
     # The uid tier's fence for what only a class run has: the other students' files and the gradebook
     # (grade_source seals the course's own secrets before each file).
     seal([p for p in (roster.root, book.path.parent) if p is not None])
-    tasks, keys, already = plan(course, roster, book, allow_unsandboxed, shared)
-    run = ClassRun(students=len(roster.students), files=roster.files, already=already,
-                   ignored=roster.ignored, keys=keys)
+    tasks, keys, already = plan(course, roster, book, allow_unsandboxed, shared, only)
+    files = roster.files if only is None else sum(only in w.files for w in roster.students)
+    run = ClassRun(students=len(roster.students), files=files, already=already,
+                   ignored=roster.ignored, keys=keys, only=only)
     total = sum(len(t.jobs) for t in tasks)
     done = 0
     if on_progress is not None:
@@ -245,6 +256,44 @@ def run_class(course: Course, roster: Roster, book: Gradebook, executor: Executo
             on_progress(done, total)
     run.seconds = round(time.monotonic() - start, 2)
     return run
+
+
+@dataclass(frozen=True, slots=True)
+class ClassOutcome:
+    """A class run and what it left under ``--out``: the run, the whole class's summary, the files."""
+
+    run: ClassRun
+    summary: ClassSummary
+    written: list[Path]
+
+
+def grade_class(course: Course, submissions: Path, out: Path, *, workers: int | None = None,
+                cluster: Cluster | None = None, only: ExerciseEntry | None = None,
+                allow_unsandboxed: bool = False, identities: dict[str, Identity] | None = None,
+                lang: str = "en",
+                on_progress: Callable[[int, int], None] | None = None) -> ClassOutcome:
+    """``grade class``: grade what is new or changed, then write the whole class's reports.
+
+    The reports and grades.csv always describe every current file in the gradebook,
+    whatever ``only`` narrowed the grading to, with the overrides in force applied.
+    """
+    from grader.feedback.class_report import summarize, write_reports
+    from grader.roster import scan
+
+    roster = scan(course, submissions)
+    executor = executor_for(workers, cluster)  # a scheduler that would open the workers is refused here
+    if cluster is None:
+        require_confinement(allow_unsandboxed)
+    with Gradebook(out) as book:
+        # Grading processes on this machine share what they learn through --out; a cluster's do not.
+        shared = out / ".shared" if cluster is None else None
+        run = run_class(course, roster, book, executor, allow_unsandboxed=allow_unsandboxed, shared=shared,
+                        only=only.id if only else None, on_progress=on_progress)
+        results = [r for key in run.keys if (r := book.result(key)) is not None]
+        missing = [(key.student, key.exercise) for key in run.keys if book.result(key) is None]
+        overrides = book.in_force()
+    summary = summarize(course, results, [s.student for s in roster.students], missing, overrides, identities)
+    return ClassOutcome(run, summary, write_reports(out, course, summary, lang))
 
 
 def _record(book: Gradebook, key: GradeKey, result: ExerciseResult) -> None:

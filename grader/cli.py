@@ -6,22 +6,98 @@ one-line message and an exit code.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from grader.course import Course, ExerciseEntry, load_course
-from grader.errors import ExitCode, GraderError
+from grader.errors import ExitCode, GraderError, UnknownExerciseError
 from grader.feedback.messages import LANGUAGES
 
-LANG = click.option("--lang", type=click.Choice(LANGUAGES), default=None,
-                    help="Feedback language (default: from the locale).")
-COURSE = click.option("--course", "course_path", type=click.Path(path_type=Path), default=None,
-                      help="course.yaml or its folder (default: found from the current folder).")
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@dataclass
+class Session:
+    """What every command shares (click's context object): the course, the language, a console."""
+
+    course_path: Path | None = None
+    chosen_lang: str | None = None
+
+    @functools.cached_property
+    def course(self) -> Course:
+        """course.yaml, loaded the first time a command (or an exercise argument) needs it."""
+        return load_course(self.course_path)
+
+    @property
+    def lang(self) -> str:
+        from grader.feedback.messages import default_language
+
+        return self.chosen_lang or default_language()
+
+    @functools.cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(highlight=False)
+
+    @functools.cached_property
+    def errors(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False)
+
+
+def _remember(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            setattr(ctx.ensure_object(Session), field, value)
+    return store
+
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def session(command: Command) -> Command:
+    """``--lang`` and ``--course`` on a command (before or after its arguments), and the Session first.
+
+    Both are eager, so an exercise argument is resolved against the course ``--course`` names
+    wherever it stands on the line.
+    """
+    command = click.option("--lang", type=click.Choice(LANGUAGES), default=None, expose_value=False,
+                           is_eager=True, callback=_remember("chosen_lang"),
+                           help="Feedback language (default: from the locale).")(command)
+    command = click.option("--course", type=click.Path(path_type=Path), default=None, expose_value=False,
+                           is_eager=True, callback=_remember("course_path"),
+                           help="course.yaml or its folder (default: found from the current folder)",
+                           )(command)
+    return click.make_pass_decorator(Session, ensure=True)(command)  # type: ignore[return-value]
+
+
+class ExerciseChoice(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4
+    """An exercise by any of its names (exercise-05, 05, ex5, forget-gate), as its course entry."""
+
+    name = "exercise"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> ExerciseEntry:
+        if isinstance(value, ExerciseEntry):
+            return value
+        course = (ctx.ensure_object(Session) if ctx is not None else Session()).course
+        try:
+            return course.resolve(str(value))
+        except UnknownExerciseError as exc:
+            self.fail(exc.message, param, ctx)
+
+
+EXERCISE = ExerciseChoice()
 ALLOW_UNSANDBOXED = click.option(
     "--allow-unsandboxed", is_flag=True,
     help="Record a grade even where student code cannot be fenced off the file system (see grade doctor).")
@@ -36,21 +112,12 @@ class ExerciseGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-def _course(path: Path | None) -> Course:
-    return load_course(path)
-
-
-def _lang(lang: str | None) -> str:
-    from grader.feedback.messages import default_language
-
-    return lang or default_language()
-
-
 @click.group(cls=ExerciseGroup, context_settings={"help_option_names": ["-h", "--help"]},
              invoke_without_command=True)
 @click.version_option(package_name="seqgrade", prog_name="grade")
+@session
 @click.pass_context
-def cli(ctx: click.Context) -> ExitCode | None:
+def cli(ctx: click.Context, s: Session) -> ExitCode | None:
     """Grade sequence-model exercises: grade (status), grade exercise-05, grade class, grade validate."""
     if ctx.invoked_subcommand is None:
         code: ExitCode = ctx.invoke(status)
@@ -59,7 +126,7 @@ def cli(ctx: click.Context) -> ExitCode | None:
 
 
 @cli.command("check")
-@click.argument("exercise")
+@click.argument("exercise", type=EXERCISE)
 @click.option("--file", "file", type=click.Path(path_type=Path), default=None,
               help="Grade this file instead of the exercise's own file.")
 @click.option("--json", "as_json", is_flag=True, help="Print Gradescope results.json to stdout.")
@@ -69,15 +136,12 @@ def cli(ctx: click.Context) -> ExitCode | None:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True,
               help="Where the student's functions get their inputs (auto: cuda when a GPU is present).")
 @ALLOW_UNSANDBOXED
-@LANG
-@COURSE
-def check(exercise: str, file: Path | None, as_json: bool, verbose: bool, token: str | None,
-          device: str, allow_unsandboxed: bool, lang: str | None, course_path: Path | None) -> ExitCode:
+@session
+def check(s: Session, exercise: ExerciseEntry, file: Path | None, as_json: bool, verbose: bool,
+          token: str | None, device: str, allow_unsandboxed: bool) -> ExitCode:
     """Grade one exercise (exercise-05, 05, ex05 or forget-gate)."""
     from grader.grading import grade_file, resolve_device
 
-    course = _course(course_path)
-    entry = course.resolve(exercise)
     _warn_if_unconfined(verbose)
     if as_json:  # a grade meant to be recorded (Gradescope's results.json): only from a fenced tier
         from grader.classroom import require_confinement
@@ -87,12 +151,12 @@ def check(exercise: str, file: Path | None, as_json: bool, verbose: bool, token:
         from grader.checks.replay import decode
 
         decode(token)  # a damaged token is a usage error before anything starts
-    result = grade_file(course, entry, file, replay=token, device=resolve_device(device))
+    result = grade_file(s.course, exercise, file, replay=token, device=resolve_device(device))
     if file is None and token is None:
         from grader.status import remember
 
-        remember(course, entry, result)  # for grade status
-    _show(result, as_json, verbose, _lang(lang))
+        remember(s.course, exercise, result)  # for grade status
+    _show(s, result, as_json, verbose)
     return ExitCode.PASSED if result.passed else ExitCode.CHECKS_FAILED
 
 
@@ -107,87 +171,71 @@ def _warn_if_unconfined(verbose: bool) -> None:
                    "(see grade doctor)", err=True)
 
 
-def _show(result: Any, as_json: bool, verbose: bool, lang: str) -> None:
+def _show(s: Session, result: Any, as_json: bool, verbose: bool) -> None:
     if as_json:
         from grader.feedback.gradescope import results_json
 
-        click.echo(json.dumps(results_json([result], lang), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(results_json([result], s.lang), ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
-
     from grader.feedback.terminal import render_exercise
 
-    render_exercise(result, Console(highlight=False), lang, verbose)
+    render_exercise(result, s.console, s.lang, verbose)
 
 
 @cli.command("status")
-@LANG
-@COURSE
-def status(lang: str | None = None, course_path: Path | None = None) -> ExitCode:
+@session
+def status(s: Session) -> ExitCode:
     """Every exercise with its state and points, and the next one to do (also: plain grade)."""
-    from rich.console import Console
-
     from grader.feedback.terminal import render_status
     from grader.status import course_status, next_to_do
 
-    course = _course(course_path)
-    states = course_status(course)
-    render_status(states, next_to_do(states), Console(highlight=False), _lang(lang))
+    states = course_status(s.course)
+    render_status(states, next_to_do(states), s.console, s.lang)
     return ExitCode.PASSED
 
 
 @cli.command("hint")
-@click.argument("exercise")
+@click.argument("exercise", type=EXERCISE)
 @click.option("--level", type=click.IntRange(1, 9), default=None,
               help="Which hint (default: the next one after the last you saw).")
-@LANG
-@COURSE
-def hint(exercise: str, level: int | None, lang: str | None, course_path: Path | None) -> ExitCode:
+@session
+def hint(s: Session, exercise: ExerciseEntry, level: int | None) -> ExitCode:
     """Show a hint for one exercise; each call shows a more detailed one."""
-    from rich.console import Console
-
     from grader.feedback.terminal import render_hint
     from grader.grading import load_exercise
     from grader.status import next_hint_level
 
-    course = _course(course_path)
-    entry = course.resolve(exercise)
-    hints = load_exercise(course, entry).hints
-    shown = next_hint_level(course, entry.id, level, len(hints)) if hints else 0
-    render_hint(entry, hints, shown, Console(highlight=False), _lang(lang))
+    hints = load_exercise(s.course, exercise).hints
+    shown = next_hint_level(s.course, exercise.id, level, len(hints)) if hints else 0
+    render_hint(exercise, hints, shown, s.console, s.lang)
     return ExitCode.PASSED
 
 
 @cli.command("watch")
-@click.argument("exercise", required=False)
+@click.argument("exercise", type=EXERCISE, required=False)
 @click.option("--interval", type=click.FloatRange(0.05, 10), default=0.5, show_default=True,
               help="Seconds between looks at the files.")
-@LANG
-@COURSE
-def watch(exercise: str | None, interval: float, lang: str | None, course_path: Path | None) -> ExitCode:
+@session
+def watch(s: Session, exercise: ExerciseEntry | None, interval: float) -> ExitCode:
     """Regrade on every save (one exercise, or whichever file changes); Ctrl-C to stop."""
-    from rich.console import Console
-
     from grader.feedback.terminal import render_exercise, render_watching
     from grader.grading import grade_file
     from grader.status import remember
     from grader.watch import watch as watch_files
 
-    course = _course(course_path)
-    entries = [course.resolve(exercise)] if exercise else list(course.exercises)
-    console, language = Console(highlight=False), _lang(lang)
+    entries = [exercise] if exercise else list(s.course.exercises)
 
     def regrade(entry: ExerciseEntry) -> None:
-        if console.is_terminal:
-            console.clear()
-        result = grade_file(course, entry)
-        remember(course, entry, result)
-        render_exercise(result, console, language)
-        render_watching(entries, console, language)
+        if s.console.is_terminal:
+            s.console.clear()
+        result = grade_file(s.course, entry)
+        remember(s.course, entry, result)
+        render_exercise(result, s.console, s.lang)
+        render_watching(entries, s.console, s.lang)
 
-    render_watching(entries, console, language)
-    watch_files(course, entries, regrade, interval)
-    render_watching([], console, language)
+    render_watching(entries, s.console, s.lang)
+    watch_files(s.course, entries, regrade, interval)
+    render_watching([], s.console, s.lang)
     return ExitCode.PASSED
 
 
@@ -197,13 +245,13 @@ def watch(exercise: str | None, interval: float, lang: str | None, course_path: 
 @click.option("--title", default=None, help="The title students see.")
 @click.option("--function", "function", default=None, help="The function to write (default: from the slug).")
 @click.option("--points", type=click.FloatRange(0, 1000), default=5, show_default=True)
-@COURSE
-def new(exercise_id: str, slug: str, title: str | None, function: str | None, points: float,
-        course_path: Path | None) -> ExitCode:
+@session
+def new(s: Session, exercise_id: str, slug: str, title: str | None, function: str | None,
+        points: float) -> ExitCode:
     """Scaffold a new exercise: stub, reference, spec and course.yaml entry."""
     from grader.scaffold import new_exercise
 
-    made = new_exercise(_course(course_path), exercise_id, slug, title, function, points)
+    made = new_exercise(s.course, exercise_id, slug, title, function, points)
     for path in made.files:
         click.echo(f"wrote {path}")
     click.echo(f"added {exercise_id} to {made.course_file}")
@@ -215,12 +263,12 @@ def new(exercise_id: str, slug: str, title: str | None, function: str | None, po
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Seed of the bank's inputs (the official grade uses other, fresh inputs).")
-@COURSE
-def release(out: Path, seed: int, course_path: Path | None) -> ExitCode:
+@session
+def release(s: Session, out: Path, seed: int) -> ExitCode:
     """Write a student release: stubs, course.yaml, README, the grader and banks; no solutions."""
     from grader.delivery import student_release
 
-    written = student_release(_course(course_path), out, seed)
+    written = student_release(s.course, out, seed)
     click.echo(f"wrote {out} ({len(written)} files); in it, students run: "
                "python3 -m pip install torch==2.13.0 . && grade exercise-01")
     return ExitCode.PASSED
@@ -228,12 +276,12 @@ def release(out: Path, seed: int, course_path: Path | None) -> ExitCode:
 
 @cli.command("gradescope")
 @click.argument("out", type=click.Path(path_type=Path))
-@COURSE
-def gradescope(out: Path, course_path: Path | None) -> ExitCode:
+@session
+def gradescope(s: Session, out: Path) -> ExitCode:
     """Build a Gradescope autograder zip (setup.sh, run_autograder, the course and the grader)."""
     from grader.delivery import gradescope_zip
 
-    bundle = gradescope_zip(_course(course_path), out)
+    bundle = gradescope_zip(s.course, out)
     click.echo(f"wrote {bundle.path} ({bundle.files} files): upload it on Gradescope's "
                "Configure Autograder page")
     return ExitCode.PASSED
@@ -243,15 +291,12 @@ def gradescope(out: Path, course_path: Path | None) -> ExitCode:
 @click.argument("submission", type=click.Path(path_type=Path))
 @click.option("--results", "results_path", type=click.Path(path_type=Path), required=True)
 @ALLOW_UNSANDBOXED
-@LANG
-@COURSE
-def autograde(submission: Path, results_path: Path, allow_unsandboxed: bool, lang: str | None,
-              course_path: Path | None) -> ExitCode:
+@session
+def autograde(s: Session, submission: Path, results_path: Path, allow_unsandboxed: bool) -> ExitCode:
     """Grade every exercise file in SUBMISSION into a results.json (what run_autograder calls)."""
     from grader.delivery import autograde as grade_submission
 
-    document = grade_submission(_course(course_path), submission, results_path, lang or "en",
-                                allow_unsandboxed)
+    document = grade_submission(s.course, submission, results_path, s.chosen_lang or "en", allow_unsandboxed)
     click.echo(f"score {document['score']} / {document['max_score']} -> {results_path}")
     return ExitCode.PASSED
 
@@ -275,21 +320,16 @@ def doctor() -> ExitCode:
 
 
 @cli.command("validate")
-@click.option("--only", default=None, help="Validate one exercise.")
-@COURSE
-def validate(only: str | None, course_path: Path | None) -> ExitCode:
+@click.option("--only", type=EXERCISE, default=None, help="Validate one exercise.")
+@session
+def validate(s: Session, only: ExerciseEntry | None) -> ExitCode:
     """Check the course: references pass, stubs fail, known mistakes are caught and named."""
-    from rich.console import Console
-
     from grader.feedback.terminal import render_validation
     from grader.validation import validate_course
 
-    course = _course(course_path)
-    console = Console(highlight=False)
-    report = validate_course(course, course.resolve(only) if only else None,
-                             on_exercise=lambda item: render_validation(item, console))
+    report = validate_course(s.course, only, on_exercise=lambda item: render_validation(item, s.console))
     ok = all(item.ok for item in report)
-    console.print("validate: " + ("all good" if ok else "problems found"), style="green" if ok else "red")
+    s.console.print("validate: " + ("all good" if ok else "problems found"), style="green" if ok else "red")
     return ExitCode.PASSED if ok else ExitCode.CHECKS_FAILED
 
 
@@ -310,45 +350,64 @@ def validate(only: str | None, course_path: Path | None) -> ExitCode:
 @click.option("--insecure-scheduler", is_flag=True,
               help="Allow plain tcp:// to a scheduler on another machine (anyone there can set grades).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every student's scores.")
-@click.option("--only", default=None, metavar="EXERCISE", help="Grade one exercise only.")
+@click.option("--only", type=EXERCISE, default=None,
+              help="Grade one exercise's files only (the reports still cover the whole class).")
+@click.option("--roster", type=click.Path(path_type=Path), default=None,
+              help="CSV mapping student folders to LMS identities; adds lms/canvas.csv and lms/moodle.csv.")
 @ALLOW_UNSANDBOXED
-@LANG
-@COURSE
-def class_(submissions: Path, out: Path, workers: int | None, scheduler: str | None, tls_ca_file: Path | None,
-           tls_cert: Path | None, tls_key: Path | None, insecure_scheduler: bool, as_json: bool,
-           only: str | None, allow_unsandboxed: bool, lang: str | None, course_path: Path | None) -> ExitCode:
+@session
+def class_(s: Session, submissions: Path, out: Path, workers: int | None, scheduler: str | None,
+           tls_ca_file: Path | None, tls_cert: Path | None, tls_key: Path | None, insecure_scheduler: bool,
+           as_json: bool, only: ExerciseEntry | None, roster: Path | None,
+           allow_unsandboxed: bool) -> ExitCode:
     """Grade every student folder in SUBMISSIONS; rerun to grade only new or changed files."""
-    from rich.console import Console
-
-    from grader.classroom import Cluster, executor_for, require_confinement, run_class
-    from grader.feedback.class_report import class_json, summarize, write_reports
+    from grader.classroom import Cluster, grade_class
+    from grader.feedback.class_report import class_json
     from grader.feedback.terminal import class_progress, render_class_run
-    from grader.gradebook import Gradebook
-    from grader.roster import scan
+    from grader.lms import load_identities
 
-    course = _course(course_path)
-    roster = scan(course, submissions, course.resolve(only) if only else None)
     cluster = (None if scheduler is None
                else Cluster(scheduler, tls_ca_file, tls_cert, tls_key, insecure_scheduler))
-    executor = executor_for(workers, cluster)  # a scheduler that would open the workers is refused here
-    if scheduler is None:
-        require_confinement(allow_unsandboxed)
-    errors = Console(stderr=True, highlight=False)
-    with Gradebook(out) as book, class_progress(errors) as progress:
-        # Grading processes on this machine share what they learn through --out; a cluster's do not.
-        shared = out / ".shared" if scheduler is None else None
-        run = run_class(course, roster, book, executor,
-                        allow_unsandboxed=allow_unsandboxed, shared=shared, on_progress=progress)
-        results = [r for key in run.keys if (r := book.result(key)) is not None]
-        missing = [(key.student, key.exercise) for key in run.keys if book.result(key) is None]
-    summary = summarize(course, results, [s.student for s in roster.students], missing)
-    written = write_reports(out, course, summary, _lang(lang))
+    identities = load_identities(roster) if roster is not None else None
+    with class_progress(s.errors) as progress:
+        outcome = grade_class(s.course, submissions, out, workers=workers, cluster=cluster, only=only,
+                              allow_unsandboxed=allow_unsandboxed, identities=identities, lang=s.lang,
+                              on_progress=progress)
     if as_json:
-        click.echo(json.dumps(class_json(summary), ensure_ascii=False, indent=2))
-        render_class_run(run, written, errors)
-    else:
-        render_class_run(run, written, Console(highlight=False))
-    return ExitCode.PASSED if not run.not_graded else ExitCode.CHECKS_FAILED
+        click.echo(json.dumps(class_json(outcome.summary), ensure_ascii=False, indent=2))
+    render_class_run(outcome, s.errors if as_json else s.console)
+    return ExitCode.PASSED if not outcome.run.not_graded else ExitCode.CHECKS_FAILED
+
+
+@cli.command("override")
+@click.argument("student", required=False)
+@click.argument("exercise", type=EXERCISE, required=False)
+@click.argument("points", type=click.FloatRange(min=0), required=False)
+@click.option("--reason", default=None, help="Why (kept with the override, shown in the reports).")
+@click.option("--by", "author", default=None, help="Who makes it (default: your user name).")
+@click.option("--list", "listing", is_flag=True, help="List the overrides (--all: undone ones too).")
+@click.option("--all", "everything", is_flag=True, help="With --list: include undone overrides.")
+@click.option("--undo", type=int, default=None, metavar="ID", help="Undo override ID (its record is kept).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("grades"), show_default=True,
+              help="The folder of the class's gradebook (grade class --out).")
+@session
+def override(s: Session, student: str | None, exercise: ExerciseEntry | None, points: float | None,
+             reason: str | None, author: str | None, listing: bool, everything: bool, undo: int | None,
+             out: Path) -> ExitCode:
+    """Set STUDENT's EXERCISE to POINTS by hand, with --reason; --list them; --undo ID.
+
+    An override survives reruns and a changed file; rerun grade class to refresh the reports.
+    """
+    from grader.feedback.terminal import render_overrides
+    from grader.gradebook import open_existing
+    from grader.overrides import apply
+
+    with open_existing(out) as book:
+        changed = apply(book, s.course, student=student, exercise=exercise, points=points, reason=reason,
+                        author=author, listing=listing, undo=undo)
+        shown = book.overrides(include_undone=everything) if listing else changed
+    render_overrides(shown, s.console, listing)
+    return ExitCode.PASSED
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -358,12 +417,15 @@ def main(argv: list[str] | None = None) -> None:
     except GraderError as exc:
         click.echo(f"grade: error: {exc}", err=True)
         code = exc.exit_code
+    except click.BadParameter as exc:
+        click.echo(f"grade: error: {exc.format_message()}", err=True)
+        code = ExitCode.USAGE_ERROR
     except click.ClickException as exc:
         exc.show()
         code = ExitCode.USAGE_ERROR
     except (click.Abort, KeyboardInterrupt):
         click.echo("grade: interrupted", err=True)
-        code = 130
+        code = ExitCode.INTERRUPTED
     _exit(int(code or 0))
 
 

@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     PASSED = 0  # every check passed
     CHECKS_FAILED = 1  # a check failed, or the submission could not be run
     USAGE_ERROR = 2  # bad arguments or a bad course.yaml
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as a shell reports it); a class run resumes where it stopped
 
 
 class GraderError(Exception):

@@ -40,6 +40,17 @@ CREATE TABLE IF NOT EXISTS grades (
     result TEXT NOT NULL,
     PRIMARY KEY (student, exercise, sha256, grader_version, course_version)
 );
+CREATE TABLE IF NOT EXISTS overrides (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    student TEXT NOT NULL,
+    exercise TEXT NOT NULL,
+    points REAL NOT NULL,
+    reason TEXT NOT NULL,
+    author TEXT NOT NULL,
+    made_at TEXT NOT NULL,
+    undone_at TEXT,
+    undone_by TEXT
+);
 """
 
 
@@ -52,6 +63,29 @@ class GradeKey:
     sha256: str
     grader_version: str
     course_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A manual adjustment: these points for this student's exercise, whatever the grader says.
+
+    Kept by (student, exercise), not by file, so it survives reruns, a changed file and a new
+    grader; undoing one keeps its row (who undid it and when), so the history stays whole.
+    """
+
+    id: int
+    student: str
+    exercise: str
+    points: float
+    reason: str
+    author: str
+    made_at: str
+    undone_at: str | None = None
+    undone_by: str | None = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def sha256(data: bytes) -> str:
@@ -119,7 +153,7 @@ class Gradebook:
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (*_values(key), result.score, result.max_score, "passed" if result.passed else "failed",
-             result.seconds, datetime.now(UTC).isoformat(timespec="seconds"),
+             result.seconds, _now(),
              json.dumps(to_data(result), ensure_ascii=False)))
         return cursor.rowcount == 1
 
@@ -129,6 +163,9 @@ class Gradebook:
             "AND course_version=?", _values(key)).fetchone()
         return None if row is None else from_data(json.loads(row[0]))
 
+    def students(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT DISTINCT student FROM grades")}
+
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM grades").fetchone()[0])
 
@@ -137,6 +174,42 @@ class Gradebook:
                 "SELECT student, exercise, sha256, grader_version, course_version, score, max_score, status "
                 "FROM grades ORDER BY student, exercise"):
             yield GradeKey(*key), score, max_score, status
+
+
+    def override(self, student: str, exercise: str, points: float, reason: str, author: str) -> Override:
+        """Record a manual adjustment; the newest one of a (student, exercise) is the one in force."""
+        cursor = self.db.execute(
+            "INSERT INTO overrides (student, exercise, points, reason, author, made_at) VALUES (?,?,?,?,?,?)",
+            (student, exercise, points, reason, author, _now()))
+        assert cursor.lastrowid is not None
+        return self.overrides(include_undone=True, ident=cursor.lastrowid)[0]
+
+    def undo_override(self, ident: int, author: str) -> Override:
+        found = self.overrides(include_undone=True, ident=ident)
+        if not found:
+            raise UsageError(f"the gradebook {self.path} has no override {ident} (grade override --list)")
+        if found[0].undone_at is not None:
+            raise UsageError(f"override {ident} was already undone at {found[0].undone_at} "
+                             f"by {found[0].undone_by}")
+        self.db.execute("UPDATE overrides SET undone_at=?, undone_by=? WHERE id=?", (_now(), author, ident))
+        return self.overrides(include_undone=True, ident=ident)[0]
+
+    def overrides(self, include_undone: bool = False, ident: int | None = None) -> list[Override]:
+        """Overrides oldest first (only those in force unless ``include_undone``)."""
+        query = "SELECT * FROM overrides WHERE (? OR undone_at IS NULL) AND (? IS NULL OR id = ?) ORDER BY id"
+        return [Override(*row) for row in self.db.execute(query, (include_undone, ident, ident))]
+
+    def in_force(self) -> dict[tuple[str, str], Override]:
+        """The override in force for each (student, exercise) that has one: its newest."""
+        return {(o.student, o.exercise): o for o in self.overrides()}
+
+
+def open_existing(folder: Path) -> Gradebook:
+    """The gradebook a class run left in ``folder``; a folder without one is an error, not a new book."""
+    if not (folder / FILE).is_file():
+        raise UsageError(f"--out: {folder} holds no gradebook ({FILE}); run grade class with the same "
+                         "--out first, or pass the folder it used")
+    return Gradebook(folder)
 
 
 def _values(key: GradeKey) -> tuple[str, str, str, str, str]:

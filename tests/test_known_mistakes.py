@@ -8,9 +8,7 @@ import pytest
 from grader.course import Course
 from grader.exercise import load_spec
 from grader.validation import validate_exercise
-from tests.conftest import ROOT
-
-NUMBERS = [f"{n:02d}" for n in range(1, 14)]
+from tests.conftest import NUMBERS, ROOT
 
 
 @pytest.mark.parametrize("number", NUMBERS)
@@ -51,6 +49,7 @@ def test_a_file_made_from_a_mistake_is_named_through_the_real_grade_command(cour
 
     entry = course.resolve(number)
     exercise = load_spec(course.spec_file(entry), entry.id)
+    assert exercise.mistakes, f"{entry.id} lists no known mistakes"
     mistake = exercise.mistakes[int(number) % len(exercise.mistakes)]
     student = tmp_path / entry.file
     student.write_text(

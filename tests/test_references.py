@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from grader.course import load_course
 from grader.exercise import Exercise, load_spec
-from tests.conftest import ROOT
+from tests.conftest import NUMBERS, ROOT
 
 COURSE = load_course(ROOT / "course.yaml")
 
@@ -190,7 +190,7 @@ def test_hidden_jacobian_is_the_autograd_jacobian(case: dict[str, Any], data: st
     close(spec("04").function("hidden_jacobian").reference(W, torch.stack(hs)), expected)
 
 
-@pytest.mark.parametrize("number", [f"{n:02d}" for n in range(1, 14)])
+@pytest.mark.parametrize("number", NUMBERS)
 def test_reference_files_import_only_torch(number: str) -> None:
     """A reference is gradable like a student file: it must not import the grader."""
     entry = COURSE.resolve(number)

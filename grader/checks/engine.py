@@ -115,6 +115,17 @@ def gone_failure(gone: WorkerGone) -> Failure:
     return Failure(kind, detail, output=gone.output[-2000:])
 
 
+def gone_at(target: Target, case: Case | None, gone: WorkerGone, check: str) -> Failure:
+    """The student's process stopped on ``case``: the failure, with that input to reproduce it.
+
+    A process the grader gave up restarting never met the input, so it shows none (and no token).
+    """
+    failure = gone_failure(gone)
+    if case is None or failure.kind is Kind.GAVE_UP:
+        return failure
+    return describe(target, case, failure, check)
+
+
 def describe(target: Target, case: Case, failure: Failure, check: str) -> Failure:
     """Attach the input, as Python source, the call and a replay token to a failure."""
     args, kwargs = target.function.split(case)
@@ -168,7 +179,7 @@ class Replays:
                 try:
                     failure = check.verify(target, case)
                 except WorkerGone as gone:
-                    return Status.FAILED, seen, describe(target, case, gone_failure(gone), check.name)
+                    return Status.FAILED, seen, gone_at(target, case, gone, check.name)
                 if failure is not None and failure.kind in UNCONDITIONAL:
                     return Status.FAILED, seen, failure
                 if failure is not None and self.only:  # no search: the recorded input is the example
@@ -197,7 +208,7 @@ class Replays:
             try:
                 failure = check.verify(target, small)
             except WorkerGone as gone:
-                return describe(target, small, gone_failure(gone), check.name)
+                return gone_at(target, small, gone, check.name)
             if failure is not None and failure.kind not in UNCONDITIONAL:
                 drawn = self._fresh(key, target, check)
                 cases = [small, first, *more_failing(check, target, drawn)]
@@ -258,9 +269,7 @@ def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
         cases = [shown.case, *search.failing, *more_failing(check, target, drawn)]
         return Status.FAILED, search.seen, explain(target, cases, shown.failure, check.name, drawn)
     except WorkerGone as gone:
-        failure = gone_failure(gone)
-        case = search.current
-        return Status.FAILED, search.seen, describe(target, case, failure, check.name) if case else failure
+        return Status.FAILED, search.seen, gone_at(target, search.current, gone, check.name)
     except Flaky:
         return Status.FAILED, search.seen, Failure(Kind.INCONSISTENT)
     except Exception as exc:  # a bug in the course or the grader, e.g. an unsatisfiable strategy
@@ -456,7 +465,7 @@ def replay_check(exercise: Exercise, runner: Runner, points: float, token: str) 
         if failure is not None and failure.kind not in UNCONDITIONAL:
             failure = dataclasses.replace(explain(target, [case], failure, name), origin="replay")
     except WorkerGone as gone:
-        failure = describe(target, case, gone_failure(gone), name)
+        failure = gone_at(target, case, gone, name)
     status = Status.PASSED if failure is None else Status.FAILED
     return check_result(found, checks, points, status, 1, failure)
 

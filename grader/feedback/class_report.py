@@ -24,6 +24,8 @@ from grader.errors import GraderError
 from grader.feedback import escape
 from grader.feedback.gradescope import results_json
 from grader.feedback.markdown import points, student_markdown
+from grader.gradebook import Override
+from grader.lms import Identity, canvas_csv, moodle_csv
 from grader.results import ExerciseResult, Kind, Status
 
 LIMIT_KINDS = (Kind.TIMEOUT, Kind.MEMORY_LIMIT, Kind.OUTPUT_LIMIT, Kind.DISK_LIMIT, Kind.CRASHED,
@@ -53,21 +55,65 @@ class ClassSummary:
     """(student, exercise) for files that have no grade yet (their grading failed; a rerun retries)."""
     look_alike: list[tuple[str, ...]] = field(default_factory=list)
     """Groups of student names that look the same on screen but are not (homoglyphs, normalization)."""
+    overrides: dict[tuple[str, str], Override] = field(default_factory=dict)
+    """The manual adjustment in force for a (student, exercise): its points replace the grader's."""
+    identities: dict[str, Identity] | None = None
+    """The roster (``--roster``): LMS identity by folder; None when the run had none."""
+    unrostered: list[str] = field(default_factory=list)
+    """Folders with submissions whose student is not on the roster."""
 
     def passed(self, exercise: str) -> tuple[int, int]:
         graded = [r[exercise] for r in self.students.values() if exercise in r]
         return sum(r.passed for r in graded), len(graded)
 
+    def grade(self, student: str, exercise: str) -> Grade:
+        """One cell of the gradebook: a score, an override, "not graded" or "not submitted"."""
+        override = self.overrides.get((student, exercise))
+        if override is not None:
+            return Grade("override", override.points, override)
+        if (student, exercise) in self.not_graded:
+            return Grade("not-graded")
+        result = self.students.get(student, {}).get(exercise)
+        return Grade("not-submitted") if result is None else Grade("score", result.score)
+
+    def total(self, student: str) -> float | None:
+        """The student's points, or None while a file of theirs is not graded (never a partial sum)."""
+        grades = [self.grade(student, ex) for ex in self.exercises]
+        if any(g.state == "not-graded" for g in grades):
+            return None
+        return sum(g.points or 0.0 for g in grades)
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    """What the gradebook says of one (student, exercise), as data."""
+
+    state: str
+    """"score", "override", "not-graded" (submitted, no grade yet: a rerun retries) or "not-submitted"."""
+    points: float | None = None
+    override: Override | None = None
+
 
 def summarize(course: Course, results: Iterable[ExerciseResult], students: Iterable[str] = (),
-              not_graded: Iterable[tuple[str, str]] = ()) -> ClassSummary:
+              not_graded: Iterable[tuple[str, str]] = (),
+              overrides: dict[tuple[str, str], Override] | None = None,
+              identities: dict[str, Identity] | None = None) -> ClassSummary:
     """Statistics over ``results``; ``students`` adds those who submitted nothing (listed, no scores).
 
     ``not_graded``: (student, exercise) of submitted files with no grade yet, shown as such, never as 0.
+    ``overrides``: the manual adjustments in force. ``identities``: the roster; everyone on it is
+    listed (not submitted when they have no folder), and folders not on it are reported.
     """
-    summary = ClassSummary([e.id for e in course.exercises], not_graded=set(not_graded))
+    summary = ClassSummary([e.id for e in course.exercises], not_graded=set(not_graded),
+                           overrides=dict(overrides or {}), identities=identities)
+    students = list(students)
+    if identities is not None:
+        summary.unrostered = sorted(set(students) - set(identities))
+        students = sorted(set(students) | set(identities))
     for student in students:
         summary.students[student] = {}
+    for student, _ in summary.overrides:
+        summary.students.setdefault(student, {})
     for student, _ in summary.not_graded:
         summary.students.setdefault(student, {})
     rates: dict[str, dict[str, list[int]]] = defaultdict(dict)
@@ -78,7 +124,10 @@ def summarize(course: Course, results: Iterable[ExerciseResult], students: Itera
             tally[0] += check.status is Status.PASSED
             tally[1] += 1
         kinds = {c.failure.kind for c in r.checks if c.failure} | ({r.problem.kind} if r.problem else set())
-        summary.limits += [(r.student, r.exercise, k.value) for k in LIMIT_KINDS if k in kinds]
+        stopped = [k for k in LIMIT_KINDS if k in kinds]
+        if len(stopped) > 1 and Kind.GAVE_UP in stopped:  # what follows a limit, not an event of its own
+            stopped.remove(Kind.GAVE_UP)
+        summary.limits += [(r.student, r.exercise, k.value) for k in stopped]
         summary.slowest.append((r.student, r.exercise, r.seconds))
     summary.check_rates = {ex: [(name, p, n) for name, (p, n) in checks.items()]
                            for ex, checks in rates.items()}
@@ -102,11 +151,23 @@ def class_json(summary: ClassSummary) -> dict[str, object]:
     """``grade class --json``: each student, with only the exercises they submitted."""
     students = []
     for student, results in summary.students.items():
-        exercises = {ex: {"score": round(r.score, 4), "max_score": round(r.max_score, 4),
-                          "status": "passed" if r.passed else "failed"}
-                     for ex in summary.exercises if (r := results.get(ex)) is not None}
+        exercises: dict[str, dict[str, object]] = {}
+        for ex in summary.exercises:
+            grade, r = summary.grade(student, ex), results.get(ex)
+            if grade.state == "not-submitted":
+                continue
+            entry: dict[str, object] = {"state": grade.state}
+            if r is not None:
+                entry.update(score=round(r.score, 4), max_score=round(r.max_score, 4),
+                             status="passed" if r.passed else "failed")
+            if grade.override is not None:
+                entry.update(score=grade.override.points, override={
+                    "id": grade.override.id, "points": grade.override.points, "reason": grade.override.reason,
+                    "by": grade.override.author, "at": grade.override.made_at})
+            exercises[ex] = entry
+        total = summary.total(student)
         students.append({"student": student, "exercises": exercises,
-                         "score": round(sum(r.score for r in results.values()), 4),
+                         "score": None if total is None else round(total, 4),
                          "max_score": round(sum(r.max_score for r in results.values()), 4)})
     return {"students": students}
 
@@ -126,25 +187,45 @@ def write_text(path: Path, body: str) -> None:
         raise
 
 
-NOT_GRADED = "not graded"
-"""A grades.csv cell for a file that was submitted but could not be graded yet: never a 0."""
+CELLS = {"not-graded": "not graded (rerun to retry)", "not-submitted": "not submitted"}
+"""grades.csv's words for a cell with no score: a file with no grade yet is never a 0."""
+
+
+def grade_cell(grade: Grade) -> str:
+    return CELLS[grade.state] if grade.points is None else points(grade.points)
 
 
 def grades_csv(summary: ClassSummary, course: Course) -> str:
-    """One row per student: points per exercise (blank: not submitted; NOT_GRADED) and the total.
+    """One row per student: points per exercise, the total, and the overrides in force.
 
-    A student with a file not graded yet has no total: an LMS import must not read it as a grade.
+    A cell says "not submitted", "not graded (rerun to retry)" or the points (an override's
+    points where one is in force, listed in the last column). A student with a file not graded
+    yet has no total: an LMS import must not read it as a grade.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", *summary.exercises, "total"])
-    for student, results in summary.students.items():
-        pending = {ex for s, ex in summary.not_graded if s == student}
-        cells = [NOT_GRADED if ex in pending else points(results[ex].score) if ex in results else ""
-                 for ex in summary.exercises]
-        total = "" if pending else points(sum(r.score for r in results.values()))
-        writer.writerow([escape.csv_cell(student), *cells, total])
+    writer.writerow(["student", *summary.exercises, "total", "overrides"])
+    for student in summary.students:
+        grades = [summary.grade(student, ex) for ex in summary.exercises]
+        total = summary.total(student)
+        notes = "; ".join(f"{ex}: {points(g.override.points)} by {g.override.author} ({g.override.reason})"
+                          for ex, g in zip(summary.exercises, grades, strict=True) if g.override is not None)
+        writer.writerow([escape.csv_cell(student), *(grade_cell(g) for g in grades),
+                         "" if total is None else points(total), escape.csv_cell(notes)])
     return out.getvalue()
+
+
+def lms_rows(summary: ClassSummary) -> list[tuple[Identity, dict[str, str]]]:
+    """The roster's students with a number per exercise: blank while not graded, 0 when not submitted."""
+    assert summary.identities is not None
+    rows = []
+    for folder, person in sorted(summary.identities.items()):
+        cells = {}
+        for ex in summary.exercises:
+            grade = summary.grade(folder, ex)
+            cells[ex] = "" if grade.state == "not-graded" else points(grade.points or 0.0)
+        rows.append((person, cells))
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +256,21 @@ def sections(summary: ClassSummary) -> list[Section]:
         Section("Slowest submissions", ("student", "exercise", "seconds"),
                 [(student, ex, f"{seconds:.1f}") for student, ex, seconds in summary.slowest]),
         Section("Not graded (a rerun retries them)", ("student", "exercise"), sorted(summary.not_graded)),
+        Section("Overrides in force (manual adjustments)", ("id", "student", "exercise", "points", "grader's",
+                                                            "by", "at", "reason"),
+                [(o.id, o.student, o.exercise, points(o.points), _graded(summary, o), o.author, o.made_at,
+                  o.reason) for o in sorted(summary.overrides.values(), key=lambda o: o.id)]),
+        *([Section("Folders not on the roster", ("folder",), [(f,) for f in summary.unrostered])]
+          if summary.identities is not None else []),
         Section("Student names that look alike (check the folders)", ("names",),
                 [(" / ".join(escape.terminal(repr(n)) for n in group),) for group in summary.look_alike]),
     ]
     return parts
+
+
+def _graded(summary: ClassSummary, override: Override) -> str:
+    result = summary.students.get(override.student, {}).get(override.exercise)
+    return points(result.score) if result is not None else "-"
 
 
 def report_markdown(summary: ClassSummary, course: Course) -> str:
@@ -263,6 +355,12 @@ def _write_reports(out: Path, course: Course, summary: ClassSummary, lang: str) 
         write_text(folder / "results.json", json.dumps(gradescope, ensure_ascii=False, indent=2))
     written.append(out / "students")
     write_text(out / "grades.csv", grades_csv(summary, course))
+    if summary.identities is not None:
+        possible = {str(e.id): e.points for e in course.exercises}
+        rows = lms_rows(summary)
+        write_text(out / "lms" / "canvas.csv", canvas_csv(rows, summary.exercises, possible))
+        write_text(out / "lms" / "moodle.csv", moodle_csv(rows, summary.exercises))
+        written += [out / "lms" / "canvas.csv", out / "lms" / "moodle.csv"]
     plot = "pass_rates.png" if plot_png(summary, out / "pass_rates.png") else None
     write_text(out / "report.md", report_markdown(summary, course))
     write_text(out / "report.html", report_html(summary, course, plot))

@@ -23,11 +23,11 @@ from grader.results import CheckResult, ExerciseResult, Failure, Status
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
-    from pathlib import Path
 
-    from grader.classroom import ClassRun
+    from grader.classroom import ClassOutcome
     from grader.course import ExerciseEntry
     from grader.exercise import Hint
+    from grader.gradebook import Override
     from grader.status import ExerciseState
     from grader.validation import ExerciseValidation
 
@@ -124,24 +124,38 @@ def render_validation(item: ExerciseValidation, console: Console) -> None:
 
 @contextmanager
 def class_progress(console: Console) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar with counts and ETA; yields the ``on_progress(done, total)`` callback."""
+    """A progress bar with counts and ETA, from the first ``on_progress(done, total)`` call it yields."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
     columns = ("grading", BarColumn(), MofNCompleteColumn(), "files", TimeElapsedColumn(), "ETA",
                TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("grading", total=None)
+    progress = Progress(*columns, console=console, transient=False)
+    task = progress.add_task("grading", total=None)
 
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+    def update(done: int, total: int) -> None:
+        if not progress.live.is_started:  # drawn once grading starts: a usage error before it is one line
+            progress.start()
+        progress.update(task, completed=done, total=total)
 
+    try:
         yield update
+    finally:
+        if progress.live.is_started:
+            progress.stop()
 
 
-def render_class_run(run: ClassRun, written: list[Path], console: Console) -> None:
+def render_class_run(outcome: ClassOutcome, console: Console) -> None:
+    run, summary, written = outcome.run, outcome.summary, outcome.written
     graded = f"{run.graded} graded now, {run.already} already in the gradebook"
-    console.print(Text.assemble(("class: ", "bold"), f"{run.students} students, {run.files} files: {graded} "
-                                f"({run.seconds:.1f} s)"))
+    scope = f" of {run.only}" if run.only else ""
+    console.print(Text.assemble(("class: ", "bold"), f"{run.students} students, {run.files} files{scope}: "
+                                f"{graded} ({run.seconds:.1f} s)"))
+    if run.only:
+        console.print(Text(f"  only {run.only} was graded; the reports cover every exercise"))
+    if summary.overrides:
+        console.print(Text(f"  {len(summary.overrides)} override(s) in force (grade override --list)"))
+    for folder in summary.unrostered:
+        console.print(Text(terminal(f"  not on the roster: {folder}"), style="yellow"), soft_wrap=True)
     for item in run.ignored:
         line = Text(terminal(f"  ignored: {item.path}: {item.reason}"), style="yellow")
         console.print(line, soft_wrap=True)
@@ -153,6 +167,28 @@ def render_class_run(run: ClassRun, written: list[Path], console: Console) -> No
 
 
 STATE_MARKS = {"passing": ("✓", "green"), "failing": ("✗", "red"), "not-started": ("·", "dim")}
+
+
+def render_overrides(overrides: Sequence[Override], console: Console, listing: bool) -> None:
+    """Overrides as a table (``--list``), or one line for the one just made or undone."""
+    if not listing:
+        for o in overrides:
+            done = f"undone by {o.undone_by}" if o.undone_at else f"{_points(o.points)} points"
+            console.print(Text(terminal(f"override {o.id}: {o.student} {o.exercise}: {done} ({o.reason})")),
+                          soft_wrap=True)
+        console.print(Text("rerun grade class to refresh grades.csv and the reports", style="dim"))
+        return
+    if not overrides:
+        console.print("no overrides")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for label in ("id", "student", "exercise", "points", "by", "at", "reason", "undone"):
+        table.add_column(label)
+    for o in overrides:
+        undone = f"{o.undone_at} by {o.undone_by}" if o.undone_at else ""
+        table.add_row(str(o.id), *(terminal(str(v)) for v in (o.student, o.exercise, _points(o.points),
+                                                                o.author, o.made_at, o.reason, undone)))
+    console.print(table)
 
 
 def render_status(states: list[ExerciseState], upcoming: ExerciseState | None, console: Console,
