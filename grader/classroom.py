@@ -289,8 +289,9 @@ def grade_class(course: Course, submissions: Path, out: Path, *, workers: int | 
         shared = out / ".shared" if cluster is None else None
         run = run_class(course, roster, book, executor, allow_unsandboxed=allow_unsandboxed, shared=shared,
                         only=only.id if only else None, on_progress=on_progress)
-        results = [r for key in run.keys if (r := book.result(key)) is not None]
-        missing = [(key.student, key.exercise) for key in run.keys if book.result(key) is None]
+        recorded = {key: book.result(key) for key in run.keys}  # each grade read and decoded once
+        results = [r for r in recorded.values() if r is not None]
+        missing = [(key.student, key.exercise) for key, r in recorded.items() if r is None]
         overrides = book.in_force()
     summary = summarize(course, results, [s.student for s in roster.students], missing, overrides, identities)
     return ClassOutcome(run, summary, write_reports(out, course, summary, lang))

@@ -177,6 +177,11 @@ class Exercise:
     """Graded hints for ``grade hint``: from a nudge to nearly the answer (never the code)."""
     bank: Any = None
     """In a student release: the recorded checks, inputs and outputs (``grader.bank.Bank``)."""
+    combined: tuple[Mistake, ...] = field(default=(), init=False, repr=False, compare=False)
+    """The pairs of ``mistakes`` (``pairs``), built once with the exercise: switches need not be hashable."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "combined", _pairs(self.mistakes))
 
     def function(self, name: str) -> Function:
         return next(f for f in self.functions if f.name == name)
@@ -184,16 +189,15 @@ class Exercise:
     def mistake(self, ident: str) -> Mistake:
         return next(m for m in (*self.mistakes, *self.pairs()) if m.id == ident)
 
-    def pairs(self) -> list[Mistake]:
+    def pairs(self) -> tuple[Mistake, ...]:
         """Every two mistakes of one function that combine (see ``Switched``), as one mistake each."""
-        return _pairs(tuple(self.mistakes))
+        return self.combined
 
     def references(self) -> dict[str, Callable[..., Any]]:
         return {f.name: f.reference for f in self.functions}
 
 
-@functools.cache
-def _pairs(mistakes: tuple[Mistake, ...]) -> list[Mistake]:
+def _pairs(mistakes: Sequence[Mistake]) -> tuple[Mistake, ...]:
     found = []
     for n, first in enumerate(mistakes):
         for second in mistakes[n + 1:]:
@@ -205,7 +209,7 @@ def _pairs(mistakes: tuple[Mistake, ...]) -> list[Mistake]:
                 found.append(Mistake(f"{first.id}+{second.id}", first.function, both,
                                      f"{first.en}\n{second.en}", f"{first.ko}\n{second.ko}",
                                      parts=(first.id, second.id)))
-    return found
+    return tuple(found)
 
 
 def load_spec(path: Path, exercise_id: str) -> Exercise:

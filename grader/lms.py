@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UsageError
+from grader.feedback.escape import csv_cell as _cell
 
 COLUMNS = ("folder", "id", "sis_id", "login", "name", "email", "section")
 """A roster's columns: ``folder`` is required, the others may be left out or blank."""
@@ -92,9 +93,3 @@ def moodle_csv(rows: list[tuple[Identity, dict[str, str]]], exercises: list[str]
 
 def _number(value: float) -> str:
     return f"{value:g}"
-
-
-def _cell(text: str) -> str:
-    from grader.feedback.escape import csv_cell
-
-    return csv_cell(text)

@@ -27,7 +27,7 @@ def apply(book: Gradebook, course: Course, *, student: str | None, exercise: Exe
         if any(v is not None for v in setting) or (listing and undo is not None):
             raise UsageError("grade override: use one of STUDENT EXERCISE POINTS --reason TEXT, --list, "
                              "or --undo ID")
-        return [] if listing else [book.undo_override(undo, author or _user())]  # type: ignore[arg-type]
+        return [book.undo_override(undo, author or _user())] if undo is not None else []
     if student is None or exercise is None or points is None:
         raise UsageError("grade override: give STUDENT EXERCISE POINTS --reason TEXT "
                          "(or --list, or --undo ID)")
