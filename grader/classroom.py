@@ -17,6 +17,7 @@ import os
 import sqlite3
 import time
 import zlib
+from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from grader.feedback.class_report import ClassSummary
     from grader.lms import Identity
     from grader.sandbox.zygote import SharedZygote
+    from grader.similarity import Similarity
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,29 +108,44 @@ def plan(course: Course, roster: Roster, book: Gradebook, allow_unsandboxed: boo
     ``only``: grade this exercise's files only; the keys still cover every file, so the
     reports go on describing the whole class.
     """
-    versions = grader_version(), course_version(course)
+    versions = grader_version(), course_version(course)  # the same as current_files' keys
     store = str(shared / sha256("\0".join(versions).encode())[:16]) if shared is not None else None
     from grader.checks.store import key_for
 
     secret = key_for(shared) if shared is not None else b""
     tasks, keys, already = [], [], 0
     course_file = str(course.root / "course.yaml")
+    jobs: dict[str, list[FileJob]] = {}
+    for found in current_files(course, roster):
+        keys.append(found.key)
+        if only is not None and found.key.exercise != only:
+            continue
+        if book.has(found.key):
+            already += 1
+        else:
+            shown = f"{found.key.student}/{found.path.name}"
+            jobs.setdefault(found.key.student, []).append(FileJob(found.key, shown, found.source))
+    for student, todo in jobs.items():
+        tasks.append(StudentTask(course_file, student, tuple(todo), allow_unsandboxed, store, secret))
+    return tasks, keys, already
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentFile:
+    """A student's exercise file as it is now: the key its grade has, its path, its bytes (or why none)."""
+
+    key: GradeKey
+    path: Path
+    source: bytes | Failure
+
+
+def current_files(course: Course, roster: Roster) -> Iterator[CurrentFile]:
+    """Every exercise file of ``roster``, read once, by student then exercise."""
+    versions = grader_version(), course_version(course)
     for work in roster.students:
-        jobs = []
         for exercise, path in sorted(work.files.items()):
             source = Submission(exercise, path, work.student).source()
-            key = GradeKey(work.student, exercise, file_digest(source), *versions)
-            keys.append(key)
-            if only is not None and exercise != only:
-                continue
-            if book.has(key):
-                already += 1
-            else:
-                jobs.append(FileJob(key, f"{work.student}/{path.name}", source))
-        if jobs:
-            tasks.append(StudentTask(course_file, work.student, tuple(jobs), allow_unsandboxed, store,
-                                     secret))
-    return tasks, keys, already
+            yield CurrentFile(GradeKey(work.student, exercise, file_digest(source), *versions), path, source)
 
 
 # --- in a grading process ----------------------------------------------------------------
@@ -179,38 +196,56 @@ def _zygote(course_file: str) -> SharedZygote | None:
 
 
 def grade_student(task: StudentTask, keep: bool = True) -> list[tuple[GradeKey, dict[str, Any]]]:
-    """Grade one student's files; each runs in a confined process of its own.
+    """A grading process's task: ``grade_files`` for one student, results as plain data to send back.
 
-    ``keep``: the zygote stays for this process's next student (a grading process);
-    without, it is this student's own and ends with it (a command grading one student).
+    ``keep``: this process's zygote serves its next student too.
+    """
+    require_confinement(task.allow_unsandboxed)  # on a cluster, this is the worker machine's tier
+    course = _course(task.course_file)
+    files = [StudentFile(course.resolve(job.key.exercise), job.shown, job.source) for job in task.jobs]
+    results = grade_files(course, task.student, files, zygote=_zygote(task.course_file) if keep else None,
+                          replays=_replays(task.shared, task.shared_key))
+    return [(job.key, to_data(result)) for job, result in zip(task.jobs, results, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class StudentFile:
+    """One file to grade in this process: its exercise, how it is named, its bytes (or why it has none)."""
+
+    entry: ExerciseEntry
+    shown: str
+    source: bytes | Failure
+
+
+def grade_files(course: Course, student: str, files: list[StudentFile], *,
+                zygote: SharedZygote | None = None, replays: Replays | None = None) -> list[ExerciseResult]:
+    """Grade one student's files here, each in a confined process of its own; results in ``files``' order.
+
+    The one entry for grading several files: a class run's grading processes, ``grade status``
+    and the Gradescope autograder. ``zygote``: a shared one that stays (a grading process);
+    without, the student gets one of their own that ends with this call.
     """
     from grader.grading import grade_source
     from grader.sandbox.zygote import StudentSandbox
 
-    require_confinement(task.allow_unsandboxed)  # on a cluster, this is the worker machine's tier
-    course = _course(task.course_file)
-    entries = [course.resolve(job.key.exercise) for job in task.jobs]
-    pairs = zip(entries, task.jobs, strict=True)
-    files = {e.file: job.source for e, job in pairs if isinstance(job.source, bytes)}
-    graded: dict[int, tuple[GradeKey, dict[str, Any]]] = {}
-    with StudentSandbox(files, entries, shared=_zygote(task.course_file) if keep else None) as sandbox:
-        for i in _order(task):
-            entry, job = entries[i], task.jobs[i]
-            result = grade_source(course, entry, job.source, job.shown, student=task.student,
-                                  start_runner=sandbox.runner, replays=_replays(task.shared, task.shared_key))
-            graded[i] = (job.key, to_data(result))
-    return [graded[i] for i in range(len(task.jobs))]
+    entries = [f.entry for f in files]
+    sources = {f.entry.file: f.source for f in files if isinstance(f.source, bytes)}
+    graded: dict[int, ExerciseResult] = {}
+    with StudentSandbox(sources, entries, shared=zygote) as sandbox:
+        for i in _order(student, len(files)):
+            graded[i] = grade_source(course, files[i].entry, files[i].source, files[i].shown, student=student,
+                                     start_runner=sandbox.runner, replays=replays)
+    return [graded[i] for i in range(len(files))]
 
 
-def _order(task: StudentTask) -> list[int]:
-    """The student's files in an order of their own (a rotation fixed by the name).
+def _order(student: str, count: int) -> list[int]:
+    """A student's files in an order of their own (a rotation fixed by the name).
 
     Grading processes working side by side then meet each exercise at different
     times, so what one learns about an exercise (``ReplayStore``) is there before
     the other needs it, instead of both learning it at once.
     """
-    count = len(task.jobs)
-    start = zlib.crc32(task.student.encode()) % count if count else 0
+    start = zlib.crc32(student.encode()) % count if count else 0
     return [(start + i) % count for i in range(count)]
 
 
@@ -294,7 +329,41 @@ def grade_class(course: Course, submissions: Path, out: Path, *, workers: int | 
         missing = [(key.student, key.exercise) for key, r in recorded.items() if r is None]
         overrides = book.in_force()
     summary = summarize(course, results, [s.student for s in roster.students], missing, overrides, identities)
+    summary.similarity = find_similar(course, roster, results)
     return ClassOutcome(run, summary, write_reports(out, course, summary, lang))
+
+
+def find_similar(course: Course, roster: Roster, results: list[ExerciseResult],
+                 threshold: float | None = None, require_code: bool = False) -> Similarity:
+    """Leads on alike submissions: the files as they are now, and the grades of those files."""
+    from grader import similarity
+
+    texts: dict[str, dict[str, str]] = defaultdict(dict)
+    for found in current_files(course, roster):
+        if isinstance(found.source, bytes):
+            texts[found.key.exercise][found.key.student] = found.source.decode("utf-8", "replace")
+    return similarity.find(course, texts, results, similarity.THRESHOLD if threshold is None else threshold,
+                           require_code)
+
+
+def grade_similarity(course: Course, submissions: Path, out: Path,
+                     threshold: float | None = None) -> tuple[Similarity, int, int]:
+    """``grade similarity``: leads from the code, and from behaviour where ``out`` holds grades.
+
+    Returns the leads, how many files had a grade to compare behaviour on (the newest grade
+    of that exact file, whichever grader gave it) and how many files there are.
+    """
+    from grader.gradebook import FILE
+    from grader.roster import scan
+
+    roster = scan(course, submissions)
+    current = list(current_files(course, roster))
+    results: list[ExerciseResult] = []
+    if (out / FILE).is_file():
+        with Gradebook(out) as book:
+            recorded = (book.latest(f.key.student, f.key.exercise, f.key.sha256) for f in current)
+            results = [r for r in recorded if r is not None]
+    return find_similar(course, roster, results, threshold, require_code=True), len(results), len(current)
 
 
 def _record(book: Gradebook, key: GradeKey, result: ExerciseResult) -> None:

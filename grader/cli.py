@@ -379,6 +379,31 @@ def class_(s: Session, submissions: Path, out: Path, workers: int | None, schedu
     return ExitCode.PASSED if not outcome.run.not_graded else ExitCode.CHECKS_FAILED
 
 
+@cli.command("similarity")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("grades"), show_default=True,
+              help="The class's gradebook folder (grade class --out): behaviour is compared from its "
+                   "grades, and similarity.html is written there.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+              help="List two files when at least this share of one's code is in the other (default 0.5).")
+@click.option("--json", "as_json", is_flag=True, help="Print the leads as one JSON document.")
+@session
+def similarity(s: Session, submissions: Path, out: Path, threshold: float | None, as_json: bool) -> ExitCode:
+    """Per exercise, the students whose files are most alike: leads for a person, never verdicts."""
+    from grader import similarity as leads
+    from grader.classroom import grade_similarity
+    from grader.feedback.class_report import similarity_page, write_text
+    from grader.feedback.terminal import render_similarity
+
+    found, graded, files = grade_similarity(s.course, submissions, out, threshold)
+    page = out / "similarity.html"
+    write_text(page, similarity_page(s.course, found, graded, files))
+    if as_json:
+        click.echo(json.dumps(leads.to_data(found), ensure_ascii=False, indent=2))
+    render_similarity(found, graded, files, page, s.errors if as_json else s.console)
+    return ExitCode.PASSED
+
+
 @cli.command("override")
 @click.argument("student", required=False)
 @click.argument("exercise", type=EXERCISE, required=False)

@@ -200,11 +200,9 @@ def autograde(course: Course, submission: Path, results: Path, lang: str,
     """
     import json
 
-    from grader.classroom import FileJob, StudentTask, grade_student, require_confinement
+    from grader.classroom import StudentFile, grade_files, require_confinement
     from grader.feedback.class_report import write_text
     from grader.feedback.gradescope import results_json
-    from grader.gradebook import GradeKey, file_digest
-    from grader.results import from_data
     from grader.sandbox.confine import probe
     from grader.submission import Submission
 
@@ -216,15 +214,9 @@ def autograde(course: Course, submission: Path, results: Path, lang: str,
         write_text(results, json.dumps({"score": 0, "output": f"Not graded: {refused}", "tests": [],
                                         "extra_data": {"sandbox": [probe().name], "graded": False}}))
         raise
-    jobs = []
-    for exercise, path in find_submitted(course, submission).items():
-        source = Submission(exercise, path).source()
-        jobs.append(FileJob(GradeKey("submission", exercise, file_digest(source), "", ""), path.name, source))
-    graded = []
-    if jobs:
-        course_file = str(course.root / "course.yaml")
-        task = StudentTask(course_file, "submission", tuple(jobs), allow_unsandboxed=allow_unsandboxed)
-        graded = [from_data(data) for _, data in grade_student(task, keep=False)]
+    files = [StudentFile(course.resolve(exercise), path.name, Submission(exercise, path).source())
+             for exercise, path in find_submitted(course, submission).items()]
+    graded = grade_files(course, "submission", files) if files else []
     document = results_json(graded, lang)
     if not graded:
         expected = ", ".join(e.file for e in course.exercises)

@@ -163,6 +163,16 @@ class Gradebook:
             "AND course_version=?", _values(key)).fetchone()
         return None if row is None else from_data(json.loads(row[0]))
 
+    def latest(self, student: str, exercise: str, sha256: str) -> ExerciseResult | None:
+        """The newest grade of this exact file under any grader or course version (None if none reads)."""
+        row = self.db.execute(
+            "SELECT result FROM grades WHERE student=? AND exercise=? AND sha256=? ORDER BY graded_at DESC, "
+            "rowid DESC LIMIT 1", (student, exercise, sha256)).fetchone()
+        try:
+            return None if row is None else from_data(json.loads(row[0]))
+        except (TypeError, KeyError, ValueError):  # written by a grader whose results had another shape
+            return None
+
     def students(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT DISTINCT student FROM grades")}
 

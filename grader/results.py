@@ -90,6 +90,9 @@ class Failure:
     """A token for ``grade exercise-NN --replay``: this check on this input, again."""
     pattern: dict[str, str] | None = None
     """When no known mistake fits: how the output relates to the reference's (``checks.patterns``)."""
+    behaviour: str = ""
+    """A digest of the student's values on the inputs every submission meets, when no known mistake
+    explains them (``diagnose.signature``): equal for two students whose wrong values are bit-identical."""
     origin: str = "shrunk"
     """Where the input comes from: ``shrunk`` (the smallest hypothesis found), ``bank`` (the smallest
     failing input of a release's bank, not shrunk) or ``replay`` (the input a token held)."""
@@ -157,17 +160,17 @@ class ExerciseResult:
 
 def to_data(result: ExerciseResult) -> dict[str, Any]:
     """``result`` as JSON-ready data; ``from_data`` rebuilds it exactly."""
-    data: dict[str, Any] = _plain(asdict(result))
+    data: dict[str, Any] = plain(asdict(result))
     return data
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 

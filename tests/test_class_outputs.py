@@ -95,6 +95,16 @@ def test_an_override_survives_reruns_and_a_changed_file_and_can_be_undone(tmp_pa
     assert rows["ben"]["exercise-08"] == "4.5"
     report = (out / "report.md").read_text()
     assert "Overrides in force" in report and "regraded by hand, see email" in report
+    # The student sees it too: in feedback.md and results.json, with the total that counts.
+    feedback = (out / "students" / "ben" / "feedback.md").read_text()
+    assert "4.5" in feedback and "regraded by hand, see email" in feedback and "instructor" in feedback
+    gradescope = json.loads((out / "students" / "ben" / "results.json").read_text())
+    assert gradescope["score"] == 4.5 and "regraded by hand" in gradescope["output"]
+    assert gradescope["extra_data"]["overrides"]["exercise-08"]["points"] == 4.5
+    korean = grade("class", str(subs), "--out", str(out), "--workers", "1", "--lang", "ko", cwd=course)
+    assert korean.code == 0, korean.err
+    feedback = (out / "students" / "ben" / "feedback.md").read_text()
+    assert "4.5점" in feedback and "조정" in feedback and "instructor" not in feedback
     listed = grade("override", "--list", "--out", str(out), cwd=course)
     assert "ben" in listed.out and "prof" in listed.out
     undone = grade("override", "--undo", "1", "--out", str(out), cwd=course)

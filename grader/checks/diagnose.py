@@ -7,10 +7,11 @@ student's outputs are the ones received from the student's process.
 from __future__ import annotations
 
 import copy
+import hashlib
 from typing import Any
 
 from grader.checks.contract import contract_failure, obtain, value_failure
-from grader.checks.target import Target, problem_size, upcast
+from grader.checks.target import Target, fingerprint, problem_size, upcast
 from grader.exercise import Case, Mistake
 from grader.results import Failure, Kind
 
@@ -100,3 +101,27 @@ def diagnose(target: Target, cases: list[Case], failure: Failure) -> str | None:
         if len(candidates) == 1:
             return candidates[0].id
     return None
+
+
+SIGNED = frozenset({Kind.WRONG_VALUE, Kind.NON_FINITE, Kind.OUT_OF_RANGE})
+"""Failures whose wrong values are worth comparing across students (``signature``)."""
+
+
+def signature(target: Target, drawn: list[Case], failure: Failure) -> str:
+    """A digest of what the student's function returns on ``drawn``, for a failure no known mistake explains.
+
+    ``drawn`` are the inputs every submission of the exercise meets (derandomized),
+    so two students whose unexplained wrong values are bit-identical get the same
+    signature: rare by chance, a lead for a human (``similarity``). "" when there is
+    nothing distinctive to compare: no value came back, or every value is a constant.
+    """
+    from grader.sandbox.evaluate import tensors_in
+
+    if failure.kind not in SIGNED or failure.suspected_mistake is not None or not drawn:
+        return ""
+    seen = [behaviour(target, case, Kind.WRONG_VALUE) for case in drawn]
+    values = [t for what, value in seen if what == "value" for t in tensors_in(value)]
+    if all(t.numel() < 2 or bool((t == t.flatten()[0]).all()) for t in values):
+        return ""
+    shape = repr([(what, fingerprint(value)) for what, value in seen])
+    return hashlib.sha256(shape.encode()).hexdigest()[:24]

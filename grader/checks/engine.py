@@ -17,7 +17,7 @@ from hypothesis.errors import Flaky
 
 from grader.checks import replay
 from grader.checks.catalog import DTYPE_LABELS, standard_checks
-from grader.checks.diagnose import diagnose
+from grader.checks.diagnose import diagnose, signature
 from grader.checks.patterns import find_pattern, fixed_rank
 from grader.checks.properties import Check
 from grader.checks.snippets import call_source, literal
@@ -355,7 +355,8 @@ def explain(target: Target, cases: list[Case], failure: Failure, check: str,
         mistake = diagnose(target, cases, failure)
         if mistake is None:  # no known mistake: maybe a pattern any wrong output can show
             pattern = find_pattern(target, cases, failure) or fixed_rank(target, cases, drawn or [], failure)
-            return dataclasses.replace(failure, pattern=pattern) if pattern else failure
+            failure = dataclasses.replace(failure, pattern=pattern) if pattern else failure
+            return dataclasses.replace(failure, behaviour=signature(target, drawn or [], failure))
     except WorkerGone:
         return failure
     found = target.exercise.mistake(mistake)

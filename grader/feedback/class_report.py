@@ -27,6 +27,7 @@ from grader.feedback.markdown import points, student_markdown
 from grader.gradebook import Override
 from grader.lms import Identity, canvas_csv, moodle_csv
 from grader.results import ExerciseResult, Kind, Status
+from grader.similarity import Similarity
 
 LIMIT_KINDS = (Kind.TIMEOUT, Kind.MEMORY_LIMIT, Kind.OUTPUT_LIMIT, Kind.DISK_LIMIT, Kind.CRASHED,
                Kind.GAVE_UP)
@@ -61,6 +62,8 @@ class ClassSummary:
     """The roster (``--roster``): LMS identity by folder; None when the run had none."""
     unrostered: list[str] = field(default_factory=list)
     """Folders with submissions whose student is not on the roster."""
+    similarity: Similarity | None = None
+    """Leads on alike submissions (``grader.similarity``); None when not looked for."""
 
     def passed(self, exercise: str) -> tuple[int, int]:
         graded = [r[exercise] for r in self.students.values() if exercise in r]
@@ -237,6 +240,8 @@ class Section:
     rows: Sequence[tuple[object, ...]]
     level: int = 2
     empty: str = "None."
+    note: str = ""
+    """A paragraph before the table."""
 
 
 def sections(summary: ClassSummary) -> list[Section]:
@@ -265,7 +270,24 @@ def sections(summary: ClassSummary) -> list[Section]:
         Section("Student names that look alike (check the folders)", ("names",),
                 [(" / ".join(escape.terminal(repr(n)) for n in group),) for group in summary.look_alike]),
     ]
+    if summary.similarity is not None:
+        parts += similarity_sections(summary.similarity)
     return parts
+
+
+def similarity_sections(similarity: Similarity) -> list[Section]:
+    """Leads on alike submissions (report.html shows each side by side), and wrong values many share."""
+    from grader.feedback.side_by_side import CAVEAT, behaviour_evidence, code_evidence
+
+    leads = [(m.exercise, " ↔ ".join(m.students), code_evidence(m)) for m in similarity.code]
+    leads += [(s.exercise, " ↔ ".join(s.students), behaviour_evidence(s))
+              for s in similarity.behaviour if not s.common]
+    common = [(s.exercise, len(s.students), ", ".join(s.checks), ", ".join(s.students[:5]))
+              for s in similarity.behaviour if s.common]
+    return [Section("Similar submissions: leads for a person, not verdicts",
+                    ("exercise", "students", "evidence"), leads, empty="No leads.", note=CAVEAT),
+            Section("Wrong values many students share (a mistake the course could name)",
+                    ("exercise", "students", "checks", "for example"), common)]
 
 
 def _graded(summary: ClassSummary, override: Override) -> str:
@@ -277,6 +299,8 @@ def report_markdown(summary: ClassSummary, course: Course) -> str:
     lines = [f"# {course.name}: class report", "", f"{len(summary.students)} students.", ""]
     for part in sections(summary):
         lines += ["#" * part.level + " " + part.title, ""]
+        if part.note:
+            lines += [escape.markdown(part.note), ""]
         if part.rows:
             lines += ["| " + " | ".join(part.headers) + " |", "|" + "---|" * len(part.headers)]
             lines += ["| " + " | ".join(escape.markdown(str(cell)) for cell in row) + " |"
@@ -295,16 +319,48 @@ def report_html(summary: ClassSummary, course: Course, plot: str | None) -> str:
     if plot:
         body.append(f'<img src="{e(plot)}" alt="pass rate per exercise">')
     for part in sections(summary):
-        body.append(f"<h{part.level}>{e(part.title)}</h{part.level}>")
-        if part.rows:
-            head = "".join(f"<th>{e(h)}</th>" for h in part.headers)
-            cells = ("".join(f"<td>{escape.html_text(str(c))}</td>" for c in row) for row in part.rows)
-            rows = "".join(f"<tr>{line}</tr>" for line in cells)
-            body.append(f"<table><tr>{head}</tr>{rows}</table>")
-        elif part.empty:
-            body.append(f"<p>{e(part.empty)}</p>")
+        body += section_html(part)
+    if summary.similarity is not None:
+        from grader.feedback.side_by_side import leads_html
+
+        body += ["<h2>Similar submissions side by side</h2>", *leads_html(summary.similarity)]
+    return html_page(title, body)
+
+
+def section_html(part: Section) -> list[str]:
+    """One section: its heading, its note, then its table (or what it says when it has no rows)."""
+    e = html.escape
+    body = [f"<h{part.level}>{e(part.title)}</h{part.level}>"]
+    if part.note:
+        body.append(f"<p><em>{e(part.note)}</em></p>")
+    if part.rows:
+        head = "".join(f"<th>{e(h)}</th>" for h in part.headers)
+        cells = ("".join(f"<td>{escape.html_text(str(c))}</td>" for c in row) for row in part.rows)
+        rows = "".join(f"<tr>{line}</tr>" for line in cells)
+        body.append(f"<table><tr>{head}</tr>{rows}</table>")
+    elif part.empty:
+        body.append(f"<p>{e(part.empty)}</p>")
+    return body
+
+
+def similarity_page(course: Course, similarity: Similarity, graded: int, files: int) -> str:
+    """``grade similarity``'s page: the leads, then each side by side."""
+    from grader.feedback.side_by_side import leads_html
+
+    title = html.escape(f"{course.name}: similar submissions")
+    body = [f"<h1>{title}</h1>", f"<p>{files} files; behaviour compared on the {graded} with a grade "
+                                 "(grade class grades the others).</p>"]
+    for part in similarity_sections(similarity):
+        body += section_html(part)
+    return html_page(title, [*body, "<h2>Side by side</h2>", *leads_html(similarity)])
+
+
+def html_page(title: str, body: list[str]) -> str:
+    """A standalone page around ``body`` (already escaped); ``title`` too."""
+    from grader.feedback.side_by_side import STYLE
+
     style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}")
+             "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}" + STYLE)
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
             f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
@@ -349,9 +405,10 @@ def _write_reports(out: Path, course: Course, summary: ClassSummary, lang: str) 
     written = []
     for student, results in summary.students.items():
         ordered = [results[ex] for ex in summary.exercises if ex in results]
+        adjusted = {ex: o for (who, ex), o in summary.overrides.items() if who == student}
         folder = out / "students" / student
-        write_text(folder / "feedback.md", student_markdown(student, ordered, lang))
-        gradescope = results_json(ordered, lang)
+        write_text(folder / "feedback.md", student_markdown(student, ordered, lang, adjusted))
+        gradescope = results_json(ordered, lang, adjusted)
         write_text(folder / "results.json", json.dumps(gradescope, ensure_ascii=False, indent=2))
     written.append(out / "students")
     write_text(out / "grades.csv", grades_csv(summary, course))

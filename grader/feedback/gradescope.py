@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.feedback.explain import check_title
-from grader.feedback.markdown import failure_markdown
+from grader.feedback.markdown import Overrides, adjusted_score, adjustments, failure_markdown
 from grader.feedback.messages import LABELS, text
 from grader.results import CheckResult, ExerciseResult, Status
 
@@ -36,18 +36,26 @@ def _test(result: ExerciseResult, check: CheckResult, lang: str) -> dict[str, An
     }
 
 
-def results_json(results: list[ExerciseResult], lang: str) -> dict[str, Any]:
+def results_json(results: list[ExerciseResult], lang: str,
+                 overrides: Overrides | None = None) -> dict[str, Any]:
+    """Gradescope's document; ``overrides``: the instructor's adjustments, which set the score that counts."""
+    adjusted = dict(overrides or {})
     tests = [_test(r, c, lang) for r in results for c in r.checks]
-    score = round(sum(r.score for r in results), 4)
+    score = round(adjusted_score(results, adjusted), 4)
     max_score = round(sum(r.max_score for r in results), 4)
     problems = [failure_markdown(r.problem, lang) for r in results if r.problem is not None]
+    output = "\n\n".join([*adjustments(results, adjusted, lang), *problems])
+    extra: dict[str, Any] = {"sandbox": sorted({r.sandbox for r in results if r.sandbox})}
+    if adjusted:
+        extra["overrides"] = {ex: {"points": o.points, "reason": o.reason, "by": o.author, "at": o.made_at}
+                              for ex, o in sorted(adjusted.items())}
     return {
         "score": score,
         "max_score": max_score,
         "execution_time": round(sum(r.seconds for r in results), 3),
-        "output": "\n\n".join(problems) or f"{text(LABELS, 'score', lang)}: {score:g} / {max_score:g}",
+        "output": output or f"{text(LABELS, 'score', lang)}: {score:g} / {max_score:g}",
         "output_format": "md",
         "tests": tests,
         # The tier each file was graded under: an instructor can tell a fenced grade from one that was not.
-        "extra_data": {"sandbox": sorted({r.sandbox for r in results if r.sandbox})},
+        "extra_data": extra,
     }

@@ -6,10 +6,16 @@ code fences or after the explanation's own words, never as Markdown structure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from grader.feedback import escape
 from grader.feedback.explain import check_title, explain
 from grader.feedback.messages import LABELS, text
 from grader.results import ExerciseResult, Failure, Status
+
+if TYPE_CHECKING:
+    from grader.gradebook import Override
 
 
 def failure_markdown(failure: Failure, lang: str, exercise: str = "exercise-NN") -> str:
@@ -38,15 +44,41 @@ def points(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def student_markdown(student: str, results: list[ExerciseResult], lang: str) -> str:
-    """A student's feedback: the score of each exercise, then every failing check explained."""
-    score, most = sum(r.score for r in results), sum(r.max_score for r in results)
+Overrides = Mapping[str, "Override"]
+"""The instructor's adjustments in force for one student, by exercise id (``grade override``)."""
+
+
+def adjusted_score(results: list[ExerciseResult], overrides: Overrides) -> float:
+    """The points that count: the grader's, or the override's where one is in force."""
+    graded = {r.exercise: r.score for r in results}
+    return sum({**graded, **{ex: o.points for ex, o in overrides.items()}}.values())
+
+
+def adjustments(results: list[ExerciseResult], overrides: Overrides, lang: str) -> list[str]:
+    """One sentence per override: its points, the grader's, and the instructor's reason (Markdown)."""
+    graded = {r.exercise: r.score for r in results}
+    return [f"{ex}: " + text(LABELS, "adjusted", lang, points=points(o.points),
+                             graded=points(graded[ex]) if ex in graded else "-",
+                             reason=escape.markdown(o.reason))
+            for ex, o in sorted(overrides.items())]
+
+
+def student_markdown(student: str, results: list[ExerciseResult], lang: str,
+                     overrides: Overrides | None = None) -> str:
+    """A student's feedback: the score of each exercise (an override marked), then every failing check."""
+    adjusted = dict(overrides or {})
+    score, most = adjusted_score(results, adjusted), sum(r.max_score for r in results)
     lines = [f"# {escape.markdown(student)}", "",
              f"**{text(LABELS, 'score', lang)}: {points(score)} / {points(most)}**", "",
              f"| {text(LABELS, 'exercise', lang)} | {text(LABELS, 'points', lang)} | |", "|---|---:|---|"]
     for r in results:
         mark = "✓" if r.passed else "✗"
-        lines.append(f"| {r.exercise} {r.title} | {points(r.score)} / {points(r.max_score)} | {mark} |")
+        shown = f"{points(adjusted[r.exercise].points)}\\*" if r.exercise in adjusted else points(r.score)
+        lines.append(f"| {r.exercise} {r.title} | {shown} / {points(r.max_score)} | {mark} |")
+    graded = {r.exercise for r in results}
+    lines += [f"| {ex} | {points(o.points)}\\* | |" for ex, o in sorted(adjusted.items()) if ex not in graded]
+    if adjusted:
+        lines += [""] + [f"\\* {line}  " for line in adjustments(results, adjusted, lang)]
     for r in results:
         if r.passed:
             continue

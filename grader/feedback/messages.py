@@ -153,6 +153,8 @@ TITLES: dict[str, dict[str, str]] = {
 
 LABELS: dict[str, dict[str, str]] = {
     "score": {"en": "Score", "ko": "점수"},
+    "adjusted": {"en": "adjusted by your instructor to {points} points (the grader gave {graded}): {reason}",
+                 "ko": "강사가 {points}점으로 조정했습니다 (채점기 점수: {graded}). 이유: {reason}"},
     "sandbox": {"en": "sandbox", "ko": "샌드박스"},
     "values-first": {"en": "counts once the values match", "ko": "값이 맞으면 점수 인정"},
     "same-cause": {"en": "not run: same cause as {check}", "ko": "실행 안 함: {check}과(와) 같은 원인"},

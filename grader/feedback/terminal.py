@@ -19,15 +19,18 @@ from rich.text import Text
 from grader.feedback.escape import terminal
 from grader.feedback.explain import check_title, explain, replay_command
 from grader.feedback.messages import LABELS, text
+from grader.feedback.side_by_side import CAVEAT
 from grader.results import CheckResult, ExerciseResult, Failure, Status
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
+    from pathlib import Path
 
     from grader.classroom import ClassOutcome
     from grader.course import ExerciseEntry
     from grader.exercise import Hint
     from grader.gradebook import Override
+    from grader.similarity import Similarity
     from grader.status import ExerciseState
     from grader.validation import ExerciseValidation
 
@@ -164,6 +167,29 @@ def render_class_run(outcome: ClassOutcome, console: Console) -> None:
         console.print(line, soft_wrap=True)
     for path in written:
         console.print(Text(f"  wrote: {path}"), soft_wrap=True)
+
+
+def render_similarity(similarity: Similarity, graded: int, files: int, page: Path, console: Console) -> None:
+    """``grade similarity``: the leads per exercise, the wrong values many share, the caveat, the page."""
+    from grader.feedback.class_report import similarity_sections
+
+    for part in similarity_sections(similarity):
+        console.print(Text(part.title, style="bold"))
+        if not part.rows:
+            console.print(Text(f"  {part.empty}"))
+            continue
+        table = Table(show_edge=False, pad_edge=False)
+        for label in part.headers:
+            table.add_column(label)
+        for row in part.rows:
+            table.add_row(*(Text(terminal(str(cell))) for cell in row))
+        console.print(table)
+    if graded < files:
+        console.print(Text(f"  behaviour compared on {graded} of {files} files: the others have no grade in "
+                           f"{terminal(str(page.parent))} (run grade class first, or pass its --out)",
+                           style="yellow"), soft_wrap=True)
+    console.print(Text(CAVEAT, style="dim"))
+    console.print(Text(terminal(f"  side by side: {page}")), soft_wrap=True)
 
 
 STATE_MARKS = {"passing": ("✓", "green"), "failing": ("✗", "red"), "not-started": ("·", "dim")}
