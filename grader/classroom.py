@@ -144,7 +144,8 @@ def current_files(course: Course, roster: Roster) -> Iterator[CurrentFile]:
     versions = grader_version(), course_version(course)
     for work in roster.students:
         for exercise, path in sorted(work.files.items()):
-            source = Submission(exercise, path, work.student).source()
+            functions = course.resolve(exercise).functions
+            source = Submission(exercise, path, work.student, functions).source()
             yield CurrentFile(GradeKey(work.student, exercise, file_digest(source), *versions), path, source)
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from grader.course import Course, ExerciseEntry, load_course
-from grader.errors import ExitCode, GraderError, UnknownExerciseError
+from grader.errors import ExitCode, GraderError, UnknownExerciseError, UsageError
 from grader.feedback.messages import LANGUAGES
 
 if TYPE_CHECKING:
@@ -107,6 +107,8 @@ class ExerciseGroup(click.Group):
     """``grade exercise-05`` works as well as ``grade check exercise-05``."""
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        if args and args[0].endswith(".ipynb") and self.get_command(ctx, args[0]) is None:
+            return "notebook", self.get_command(ctx, "notebook"), args
         if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
             return "check", self.get_command(ctx, "check"), args
         return super().resolve_command(ctx, args)
@@ -158,6 +160,40 @@ def check(s: Session, exercise: ExerciseEntry, file: Path | None, as_json: bool,
         remember(s.course, exercise, result)  # for grade status
     _show(s, result, as_json, verbose)
     return ExitCode.PASSED if result.passed else ExitCode.CHECKS_FAILED
+
+
+@cli.command("notebook")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print Gradescope results.json to stdout.")
+@click.option("-v", "--verbose", is_flag=True, help="Show more detail for each failure.")
+@ALLOW_UNSANDBOXED
+@session
+def notebook_(s: Session, path: Path, as_json: bool, verbose: bool, allow_unsandboxed: bool) -> ExitCode:
+    """Grade every exercise whose functions the notebook PATH defines (also: grade PATH.ipynb)."""
+    from grader.grading import grade_file
+    from grader.notebook import exercises_in
+
+    if not path.is_file():
+        raise UsageError(f"{path}: no such notebook")
+    _warn_if_unconfined(verbose)
+    if as_json:
+        from grader.classroom import require_confinement
+
+        require_confinement(allow_unsandboxed)
+    entries = exercises_in(path, s.course)
+    if not entries:
+        wanted = ", ".join(f for e in s.course.exercises for f in e.functions)
+        raise UsageError(f"{path}: defines none of the course's functions ({wanted}); "
+                         "or grade one exercise: grade exercise-NN --file NOTEBOOK")
+    results = [grade_file(s.course, entry, path) for entry in entries]
+    if as_json:
+        from grader.feedback.gradescope import results_json
+
+        click.echo(json.dumps(results_json(results, s.lang), ensure_ascii=False, indent=2))
+    else:
+        for result in results:
+            _show(s, result, False, verbose)
+    return ExitCode.PASSED if all(r.passed for r in results) else ExitCode.CHECKS_FAILED
 
 
 def _warn_if_unconfined(verbose: bool) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from grader import notebook
 from grader.course import Course
 from grader.errors import UsageError
 
@@ -188,6 +189,10 @@ def find_submitted(course: Course, folder: Path) -> dict[str, Path]:
     for path in sorted(folder.rglob("*.py"), key=lambda p: (len(p.parts), str(p))):
         if path.name in names and names[path.name] not in found and "__MACOSX" not in path.parts:
             found[names[path.name]] = path
+    for path in sorted(folder.rglob("*" + notebook.SUFFIX), key=lambda p: (len(p.parts), str(p))):
+        if "__MACOSX" not in path.parts and ".ipynb_checkpoints" not in path.parts:
+            for entry in notebook.exercises_in(path, course):  # a .py file wins
+                found.setdefault(entry.id, path)
     return found
 
 
@@ -214,8 +219,10 @@ def autograde(course: Course, submission: Path, results: Path, lang: str,
         write_text(results, json.dumps({"score": 0, "output": f"Not graded: {refused}", "tests": [],
                                         "extra_data": {"sandbox": [probe().name], "graded": False}}))
         raise
-    files = [StudentFile(course.resolve(exercise), path.name, Submission(exercise, path).source())
-             for exercise, path in find_submitted(course, submission).items()]
+    files = []
+    for exercise, path in find_submitted(course, submission).items():
+        entry = course.resolve(exercise)
+        files.append(StudentFile(entry, path.name, Submission(exercise, path, "", entry.functions).source()))
     graded = grade_files(course, "submission", files) if files else []
     document = results_json(graded, lang)
     if not graded:

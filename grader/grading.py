@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader import notebook
 from grader.course import Course, ExerciseEntry
 from grader.errors import UsageError
 from grader.gradebook import file_digest
@@ -33,7 +34,7 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
     ``device`` ("cpu" or "cuda", see ``resolve_device``) is where the student's inputs live;
     the reference always runs here, on the CPU, in float64.
     """
-    submission = Submission(entry.id, path or course.student_file(entry), student)
+    submission = Submission(entry.id, path or course.student_file(entry), student, entry.functions)
     result = grade_source(course, entry, submission.source(), str(submission.path), student=student,
                           on_check=on_check, replay=replay, device=device)
     return dataclasses.replace(result, given_file=str(path)) if path is not None else result
@@ -82,10 +83,22 @@ def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, 
     finally:
         if runner is not None:
             runner.close()
-    return ExerciseResult(exercise=entry.id, title=entry.title, file=shown,
-                          checks=tuple(checks), seconds=round(time.monotonic() - start, 3),
-                          problem=problem, student=student, device=device, digest=file_digest(source),
-                          sandbox=tier.name)
+    result = ExerciseResult(exercise=entry.id, title=entry.title, file=shown,
+                            checks=tuple(checks), seconds=round(time.monotonic() - start, 3),
+                            problem=problem, student=student, device=device, digest=file_digest(source),
+                            sandbox=tier.name)
+    return in_notebook(result, source) if shown.endswith(notebook.SUFFIX) else result
+
+
+def in_notebook(result: ExerciseResult, program: bytes | Failure) -> ExerciseResult:
+    """A notebook's result: line numbers as cells and lines, and the lines left out (``grader.notebook``)."""
+    lines = notebook.LineMap.of(program.decode("utf-8", "replace")) if isinstance(program, bytes) else None
+    if lines is None:
+        return result
+    checks = tuple(dataclasses.replace(c, failure=notebook.in_cells(c.failure, lines)) if c.failure else c
+                   for c in result.checks)
+    problem = notebook.in_cells(result.problem, lines) if result.problem is not None else None
+    return dataclasses.replace(result, checks=checks, problem=problem, left_out=tuple(lines.left_out))
 
 
 def resolve_device(choice: str) -> str:

@@ -22,6 +22,7 @@ class Kind(Enum):
 
     MISSING_FILE = "missing-file"
     UNSAFE_FILE = "unsafe-file"
+    NOT_A_NOTEBOOK = "not-a-notebook"
     IMPORT_ERROR = "import-error"
     SYNTAX_ERROR = "syntax-error"
     MISSING_FUNCTION = "missing-function"
@@ -99,6 +100,16 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A line of a notebook's code cell that was not graded, and why
+    (``magic``, ``shell``, ``help``: IPython only; ``unparsable``: not Python)."""
+
+    cell: int
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     name: str
     """Stable English name, e.g. ``forget_gate: matches the reference (float32)``."""
@@ -141,6 +152,8 @@ class ExerciseResult:
     """The confinement tier the student's code ran under (``confine.TIERS``; "trusted" for references)."""
     given_file: str = ""
     """The file as the student named it with ``--file`` (so a replay command names it too); "" otherwise."""
+    left_out: tuple[LeftOut, ...] = ()
+    """A notebook's lines that were not graded (magics, shell escapes): the feedback says so."""
 
     @property
     def score(self) -> float:
@@ -177,7 +190,9 @@ def plain(value: Any) -> Any:
 def from_data(data: dict[str, Any]) -> ExerciseResult:
     checks = tuple(CheckResult(**{**c, "status": Status(c["status"]), "failure": _failure(c["failure"])})
                    for c in data["checks"])
-    return ExerciseResult(**{**data, "checks": checks, "problem": _failure(data["problem"])})
+    left_out = tuple(LeftOut(**x) for x in data.get("left_out", ()))
+    problem = _failure(data["problem"])
+    return ExerciseResult(**{**data, "checks": checks, "problem": problem, "left_out": left_out})
 
 
 def _failure(data: dict[str, Any] | None) -> Failure | None:

@@ -1,8 +1,11 @@
 """The class's submissions folder -> who submitted which exercise files, and what was ignored.
 
 Trusted side. ``SUBMISSIONS`` holds one folder per student; each may hold any
-of the course's ``exNN_<slug>.py`` files. Nothing here opens a student file:
-``Submission`` checks and reads each one later. Whatever does not fit (a stray
+of the course's ``exNN_<slug>.py`` files, and notebooks (``exNN_<slug>.ipynb``, or any
+``.ipynb`` for the exercises whose functions it defines, where no ``.py`` file is given).
+Only such a notebook is opened here, as ``Submission`` opens files (no symlink,
+bounded), to see which functions it defines; ``Submission`` checks and reads every
+file again when it is graded. Whatever does not fit (a stray
 file, a symlinked or unreadable folder, an odd name, a file that is no
 exercise) is listed with its reason, and the run goes on without it.
 """
@@ -14,6 +17,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import notebook
 from grader.course import Course, ExerciseEntry
 from grader.errors import UsageError
 
@@ -74,7 +78,7 @@ def scan(course: Course, submissions: Path, only: ExerciseEntry | None = None) -
         if reason:
             ignored.append(Ignored(_shown(entry.name), reason))
             continue
-        work, skipped = _student(entry, wanted)
+        work, skipped = _student(entry, wanted, course)
         students.append(work)
         ignored += skipped
     return Roster(tuple(students), tuple(ignored), submissions)
@@ -88,7 +92,8 @@ def _folder_problem(entry: os.DirEntry[str]) -> str | None:
     return odd_name(entry.name)
 
 
-def _student(entry: os.DirEntry[str], wanted: dict[str, str]) -> tuple[StudentWork, list[Ignored]]:
+def _student(entry: os.DirEntry[str], wanted: dict[str, str],
+             course: Course) -> tuple[StudentWork, list[Ignored]]:
     files: dict[str, Path] = {}
     ignored: list[Ignored] = []
     try:
@@ -96,12 +101,22 @@ def _student(entry: os.DirEntry[str], wanted: dict[str, str]) -> tuple[StudentWo
     except OSError as exc:
         return StudentWork(entry.name, Path(entry.path)), [
             Ignored(_shown(entry.name), f"unreadable folder ({exc.strerror or exc})")]
+    notebooks = []
     for item in inside:
         if item.name in wanted:
             # Symlinks, FIFOs and huge files are kept: Submission turns them into a failed, explained result.
             files[wanted[item.name]] = Path(item.path)
+        elif item.name.endswith(notebook.SUFFIX):
+            notebooks.append(Path(item.path))
         elif not item.name.startswith("__pycache__"):
             ignored.append(Ignored(_shown(f"{entry.name}/{item.name}"), _why_not(item, wanted)))
+    for path in notebooks:  # a .py file wins; a notebook grades the exercises it holds that have none
+        held = [e for e in notebook.exercises_in(path, course) if str(e.id) in set(wanted.values())]
+        for e in held:
+            files.setdefault(str(e.id), path)
+        if not held:
+            why = "a notebook that defines no exercise's functions"
+            ignored.append(Ignored(_shown(f"{entry.name}/{path.name}"), why))
     return StudentWork(entry.name, Path(entry.path), files), ignored
 
 

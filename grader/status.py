@@ -69,7 +69,7 @@ def course_status(course: Course) -> list[ExerciseState]:
     stale: list[tuple[GradeKey, StudentFile]] = []
     for entry in course.exercises:
         path = course.student_file(entry)
-        source = Submission(entry.id, path).source()
+        source = Submission(entry.id, path, functions=entry.functions).source()
         key = _key(course, entry, file_digest(source))
         cached = book.result(key) if book is not None else None
         if cached is not None:

@@ -158,7 +158,16 @@ def test_names_are_never_capitalized_and_our_own_words_are(kind: Kind, detail: d
     assert explain(Failure(kind, detail), "en").message.startswith(start)
 
 
-CATALOGS = ("FAILURES", "TITLES", "LABELS", "WHERE", "STRUCTURE", "SUBJECTS", "FINDINGS", "PATTERNS")
+def _catalogs() -> tuple[str, ...]:
+    """Every en/ko table of ``messages``: a new one is audited without being listed here."""
+    from grader.feedback import messages
+
+    return tuple(name for name, table in vars(messages).items()
+                 if name.isupper() and isinstance(table, dict) and table
+                 and all(isinstance(v, dict) and "en" in v for v in table.values()))
+
+
+CATALOGS = _catalogs()
 CODE_WORDS = frozenset({
     # Python and torch names a Korean sentence quotes as they are written
     "AssertionError", "NaN", "NotImplementedError", "ValueError", "assert", "raise", "import", "print",
@@ -166,6 +175,8 @@ CODE_WORDS = frozenset({
     "transpose", "atol", "rtol", "grade", "exercises", "MiB", "Ctrl-C",
     # the course's own Korean notes use these English words as Korean technical terms, or as a gloss
     "shape", "gradient", "in-place",
+    # product names, as Korean writes them
+    "Jupyter", "IPython", "Python",
 })
 
 

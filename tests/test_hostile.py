@@ -144,7 +144,8 @@ def attack(course: Path, tmp_path: Path) -> Iterator[object]:
         student = tmp_path / "submission" / name
         student.parent.mkdir(exist_ok=True)
         body = source.replace("MARKER", marker).replace("PORT", str(listener.port))
-        student.write_text(textwrap.dedent(body).replace("COURSE", str(course)))
+        text = textwrap.dedent(body).replace("COURSE", str(course))
+        student.write_text(as_notebook(text) if name.endswith(".ipynb") else text)
         start = time.monotonic()
         # A recorded grade (--json) below the fenced tiers needs the explicit flag.
         unfenced = (env or {}).get("GRADER_SANDBOX") in ("seccomp", "rlimits")
@@ -284,9 +285,19 @@ CASES = {
 }
 
 
+def as_notebook(source: str) -> str:
+    """``source`` as a notebook: a code cell per blank-line-separated block, then a magic, a shell escape."""
+    import nbformat
+
+    cells = [nbformat.v4.new_code_cell("%load_ext autoreload\n!touch MARKER-shell")]
+    cells += [nbformat.v4.new_code_cell(block) for block in source.split("\n\n") if block.strip()]
+    return str(nbformat.writes(nbformat.v4.new_notebook(cells=cells)))
+
+
+@pytest.mark.parametrize("name", ["ex05_forget_gate.py", "ex05_forget_gate.ipynb"], ids=["file", "notebook"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_hostile_submission(attack: object, case: str) -> None:
-    outcome = attack(CASES[case])  # type: ignore[operator]
+def test_hostile_submission(attack: object, case: str, name: str) -> None:
+    outcome = attack(CASES[case], name=name)  # type: ignore[operator]
     if case in ("ignores-signals-and-loops",):
         assert "Time limit" in outputs(outcome)
     if case in ("stderr-flood",):

@@ -14,6 +14,7 @@ from grader.feedback.messages import (
     FAILURES,
     FINDINGS,
     LABELS,
+    LEFT_OUT,
     PATTERNS,
     STRUCTURE,
     SUBJECTS,
@@ -21,7 +22,7 @@ from grader.feedback.messages import (
     WHERE,
     text,
 )
-from grader.results import CheckResult, Failure, Kind, Mismatch
+from grader.results import CheckResult, ExerciseResult, Failure, Kind, Mismatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,12 @@ def replay_command(exercise: str, token: str, given_file: str = "") -> str:
     return f"grade {exercise}{file} --replay {token}"
 
 
+def left_out(result: ExerciseResult, lang: str) -> list[str]:
+    """A notebook's lines that were not graded, one sentence each."""
+    return [text(LABELS, "left-out", lang, cell=n.cell, line=n.line, reason=text(LEFT_OUT, n.reason, lang))
+            for n in result.left_out]
+
+
 def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
             escape: Callable[[str], str] = str, given_file: str = "") -> Explanation:
     """``failure`` in ``lang``; ``escape`` makes each student-given value inert for the destination."""
@@ -128,6 +135,8 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
                             else text(LABELS, "returned-normally", lang))
     if failure.kind is Kind.RAISED and not detail.get("line"):
         detail["line"] = "?"
+    detail["at"] = text(LABELS, "at-cell" if detail.get("cell") else "at-line", lang,
+                        cell=detail.get("cell", ""), line=detail.get("line", ""))
     message = text(FAILURES, failure.kind.value, lang, **detail)
     if message[:4] == "the ":  # a sentence that starts with our own words, never with a name
         message = "The " + message[4:]

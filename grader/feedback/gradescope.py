@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.feedback.explain import check_title
+from grader.feedback.explain import check_title, left_out
 from grader.feedback.markdown import Overrides, adjusted_score, adjustments, failure_markdown
 from grader.feedback.messages import LABELS, text
 from grader.results import CheckResult, ExerciseResult, Status
@@ -44,7 +44,8 @@ def results_json(results: list[ExerciseResult], lang: str,
     score = round(adjusted_score(results, adjusted), 4)
     max_score = round(sum(r.max_score for r in results), 4)
     problems = [failure_markdown(r.problem, lang) for r in results if r.problem is not None]
-    output = "\n\n".join([*adjustments(results, adjusted, lang), *problems])
+    notes = [f"{r.exercise}: {line}" for r in results for line in left_out(r, lang)]
+    output = "\n\n".join([*adjustments(results, adjusted, lang), *problems, *notes])
     extra: dict[str, Any] = {"sandbox": sorted({r.sandbox for r in results if r.sandbox})}
     if adjusted:
         extra["overrides"] = {ex: {"points": o.points, "reason": o.reason, "by": o.author, "at": o.made_at}

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from grader.feedback import escape
-from grader.feedback.explain import check_title, explain
+from grader.feedback.explain import check_title, explain, left_out
 from grader.feedback.messages import LABELS, text
 from grader.results import ExerciseResult, Failure, Status
 
@@ -80,9 +80,10 @@ def student_markdown(student: str, results: list[ExerciseResult], lang: str,
     if adjusted:
         lines += [""] + [f"\\* {line}  " for line in adjustments(results, adjusted, lang)]
     for r in results:
-        if r.passed:
+        if r.passed and not r.left_out:
             continue
         lines += ["", f"## {r.exercise} {r.title}", ""]
+        lines += [f"- {line}" for line in left_out(r, lang)] + ([""] if r.left_out else [])
         if r.problem is not None:
             lines += [failure_markdown(r.problem, lang, r.exercise), ""]
         for check in r.checks:

@@ -21,13 +21,17 @@ FAILURES: dict[str, dict[str, str]] = {
         "en": "{file} cannot be graded: {reason}.",
         "ko": "{file} 파일은 채점할 수 없습니다: {reason}.",
     },
+    "not-a-notebook": {
+        "en": "{file} is not a notebook Jupyter can open: {reason}.",
+        "ko": "{file}은(는) Jupyter가 열 수 있는 노트북이 아닙니다: {reason}.",
+    },
     "syntax-error": {
-        "en": "{file}, line {line}: {type}: {message}. Fix the syntax, then grade again.",
-        "ko": "{file} {line}번째 줄: {type}: {message}. 문법 오류를 고친 뒤 다시 채점하세요.",
+        "en": "{file}, {at}: {type}: {message}. Fix the syntax, then grade again.",
+        "ko": "{file} {at}: {type}: {message}. 문법 오류를 고친 뒤 다시 채점하세요.",
     },
     "import-error": {
-        "en": "{file} could not be imported: {type} at line {line}: {message}.",
-        "ko": "{file} 파일을 import할 수 없습니다: {line}번째 줄에서 {type}: {message}.",
+        "en": "{file} could not be imported: {type} at {at}: {message}.",
+        "ko": "{file} 파일을 import할 수 없습니다: {at}에서 {type}: {message}.",
     },
     "missing-function": {
         "en": "Your file defines no function named {function}. Keep the stub's name and signature.",
@@ -38,8 +42,8 @@ FAILURES: dict[str, dict[str, str]] = {
         "ko": "아직 구현되지 않았습니다: 함수가 여전히 NotImplementedError를 발생시킵니다.",
     },
     "raised": {
-        "en": "Your function raised {type} (line {line}): {message}",
-        "ko": "함수에서 {type} 예외가 발생했습니다 ({line}번째 줄): {message}",
+        "en": "Your function raised {type} ({at}): {message}",
+        "ko": "함수에서 {type} 예외가 발생했습니다 ({at}): {message}",
     },
     "timeout": {
         "en": "Time limit: your code did not answer in time. Look for an endless loop.",
@@ -151,8 +155,20 @@ TITLES: dict[str, dict[str, str]] = {
     "no-forbidden-calls": {"en": "uses no forbidden built-in", "ko": "금지된 내장 함수를 쓰지 않음"},
 }
 
+LEFT_OUT: dict[str, dict[str, str]] = {
+    "magic": {"en": "an IPython magic", "ko": "IPython 매직 명령"},
+    "shell": {"en": "a shell command", "ko": "셸 명령"},
+    "help": {"en": "a help request with ?", "ko": "? 도움말 요청"},
+    "unparsable": {"en": "the cell is not valid Python", "ko": "셀이 올바른 Python 코드가 아님"},
+}
+"""Why a notebook's line was not graded (``grader.notebook``)."""
+
 LABELS: dict[str, dict[str, str]] = {
     "score": {"en": "Score", "ko": "점수"},
+    "at-line": {"en": "line {line}", "ko": "{line}번째 줄"},
+    "at-cell": {"en": "cell {cell}, line {line}", "ko": "{cell}번 셀 {line}번째 줄"},
+    "left-out": {"en": "cell {cell}, line {line}: left out, never run when graded ({reason})",
+                 "ko": "{cell}번 셀 {line}번째 줄: 채점에서 제외되어 실행되지 않습니다 ({reason})"},
     "adjusted": {"en": "adjusted by your instructor to {points} points (the grader gave {graded}): {reason}",
                  "ko": "강사가 {points}점으로 조정했습니다 (채점기 점수: {graded}). 이유: {reason}"},
     "sandbox": {"en": "sandbox", "ko": "샌드박스"},

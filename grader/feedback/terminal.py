@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.feedback.escape import terminal
-from grader.feedback.explain import check_title, explain, replay_command
+from grader.feedback.explain import check_title, explain, left_out, replay_command
 from grader.feedback.messages import LABELS, text
 from grader.feedback.side_by_side import CAVEAT
 from grader.results import CheckResult, ExerciseResult, Failure, Status
@@ -88,6 +88,8 @@ def render_exercise(result: ExerciseResult, console: Console, lang: str, verbose
     heading = Text.assemble((f"{result.exercise} ", "bold"), (result.title, "bold cyan"), f"  {result.file}",
                             f"  [{result.device}]" if result.device != "cpu" else "")
     console.print(heading)
+    for line in left_out(result, lang):
+        console.print(Text(f"  {line}", style="yellow"), soft_wrap=True)
     if result.problem is not None:
         console.print(Panel(failure_body(result.problem, lang, verbose=True),
                             title=Text(text(LABELS, "not-run-because", lang)), title_align="left",
