@@ -11,6 +11,13 @@ from grader.errors import CourseConfigError, ExitCode, GraderError, UnknownExerc
 from grader.grading import grade_file, grade_reference
 from grader.results import CheckResult, ExerciseResult, Failure, Kind, Mismatch, Status
 
+
+def check(exercise: str, **options: object) -> None:
+    """In a Jupyter or Colab cell: grade ``exercise`` as this notebook defines it (``notebook_check``)."""
+    from grader.notebook_check import check as check_in_notebook
+
+    check_in_notebook(exercise, **options)  # type: ignore[arg-type]
+
 __all__ = [
     "CheckResult",
     "Course",
@@ -25,6 +32,7 @@ __all__ = [
     "Status",
     "UnknownExerciseError",
     "UsageError",
+    "check",
     "grade_file",
     "grade_reference",
     "load_course",

@@ -299,12 +299,13 @@ def new(s: Session, exercise_id: str, slug: str, title: str | None, function: st
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Seed of the bank's inputs (the official grade uses other, fresh inputs).")
+@click.option("--notebooks", is_flag=True, help="Also one Jupyter notebook per exercise (notebooks/).")
 @session
-def release(s: Session, out: Path, seed: int) -> ExitCode:
+def release(s: Session, out: Path, seed: int, notebooks: bool) -> ExitCode:
     """Write a student release: stubs, course.yaml, README, the grader and banks; no solutions."""
     from grader.delivery import student_release
 
-    written = student_release(s.course, out, seed)
+    written = student_release(s.course, out, seed, notebooks)
     click.echo(f"wrote {out} ({len(written)} files); in it, students run: "
                "python3 -m pip install torch==2.13.0 . && grade exercise-01")
     return ExitCode.PASSED

@@ -119,8 +119,9 @@ def _pyproject() -> str:
     return PYPROJECT.format(version=version, dependencies=dependencies)
 
 
-def student_release(course: Course, out: Path, seed: int) -> list[Path]:
-    """Write a student release of ``course`` to ``out`` (which must not exist yet)."""
+def student_release(course: Course, out: Path, seed: int, notebooks: bool = False) -> list[Path]:
+    """Write a student release of ``course`` to ``out`` (which must not exist yet);
+    ``notebooks``: also one notebook per exercise, in ``notebooks/``."""
     from grader import bank
     from grader.grading import load_exercise
 
@@ -130,6 +131,10 @@ def student_release(course: Course, out: Path, seed: int) -> list[Path]:
     for entry in course.exercises:
         files[f"exercises/{entry.file}"] = course.student_file(entry).read_bytes()
         files[f"bank/{entry.module}.bank"] = bank.build(load_exercise(course, entry), seed)
+        if notebooks:
+            stub = course.student_file(entry).read_text(encoding="utf-8")
+            made = notebook.exercise_notebook(entry, stub)
+            files[f"notebooks/{entry.module}{notebook.SUFFIX}"] = made.encode()
     text = (course.root / "course.yaml").read_text(encoding="utf-8")
     files["course.yaml"] = _release_course_yaml(text).encode()
     files["pyproject.toml"] = _pyproject().encode()

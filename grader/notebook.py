@@ -82,6 +82,11 @@ def convert(data: bytes, functions: Iterable[str], name: str = "notebook.ipynb")
     cells = code_cells(data, name)
     if isinstance(cells, Failure):
         return cells
+    return program(cells, functions)
+
+
+def program(cells: list[str | None], functions: Iterable[str]) -> bytes:
+    """The program for ``functions`` from ``cells`` (code, or None for a cell that holds none)."""
     statements, left_out = parse(cells)
     kept = needed(statements, set(functions))
     rows = [HEADER, *(f"{LEFT_OUT}{n.cell} {n.line} {n.reason}" for n in left_out)]
@@ -96,7 +101,7 @@ def code_cells(data: bytes, name: str) -> list[str | None] | Failure:
     import nbformat
 
     try:
-        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)  # type: ignore[no-untyped-call]
+        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
         nbformat.validate(notebook)
     except UnicodeDecodeError:
         return Failure(Kind.NOT_A_NOTEBOOK, {"file": name, "reason": "not UTF-8 text"})
@@ -224,6 +229,32 @@ def needed(statements: list[Statement], functions: set[str]) -> list[Statement]:
             kept[id(s)] = s
             todo += [n for n in s.uses | s.defines if n in last and n not in seen]
     return list(kept.values())
+
+
+def exercise_notebook(entry: ExerciseEntry, stub: str) -> str:
+    """A release's notebook for one exercise: the stub's docstrings (English and Korean) as Markdown,
+    the stub as a code cell, and a cell that checks it (``grader.check``). Only the stub: no reference."""
+    import nbformat
+
+    tree = ast.parse(stub)
+    about = ast.get_docstring(tree) or ""
+    code = stub
+    if about and tree.body and isinstance(tree.body[0], ast.Expr):  # the module docstring: it is the Markdown
+        code = "\n".join(stub.splitlines()[tree.body[0].end_lineno or 0:]).strip() + "\n"
+    docs = [(node.name, ast.get_docstring(node) or "") for node in tree.body
+            if isinstance(node, ast.FunctionDef)]
+    intro = "\n\n".join([f"# {entry.id}: {entry.title}", about.split("\n\n")[0], *(
+        f"## `{name}`\n\n```text\n{doc}\n```" for name, doc in docs if doc),
+        "Fill in the code cell below and run it, then run the check cell. "
+        "Run both again after every change.\n\n"
+        "아래 코드 셀을 채워 실행한 뒤, 검사 셀을 실행하세요. 고칠 때마다 두 셀을 다시 실행하세요."])
+    cells = [nbformat.v4.new_markdown_cell(intro, id=f"{entry.module}-about"),
+             nbformat.v4.new_code_cell(code, id=f"{entry.module}-code"),
+             nbformat.v4.new_code_cell(f'from grader import check\n\ncheck("{entry.id}")',
+                                       id=f"{entry.module}-check")]
+    made = nbformat.v4.new_notebook(cells=cells)
+    made.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return str(nbformat.writes(made))
 
 
 def in_cells(failure: Failure, lines: LineMap) -> Failure:

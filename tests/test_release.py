@@ -20,7 +20,7 @@ from tests.conftest import ROOT, grade
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("release") / "course-release"
-    made = grade("release", str(out), timeout=300)
+    made = grade("release", str(out), "--notebooks", timeout=300)
     assert made.code == 0, made.err
     return out
 
@@ -40,7 +40,8 @@ def test_the_release_has_stubs_banks_and_the_grader_but_no_solutions(release: Pa
 
 def test_no_reference_or_mistake_code_is_in_the_release(release: Path) -> None:
     course = load_course(ROOT)
-    shipped = {p: p.read_bytes() for p in release.rglob("*") if p.is_file() and "exercises" not in p.parts}
+    shipped = {p: p.read_bytes() for p in release.rglob("*")
+               if p.is_file() and "exercises" not in p.parts and "notebooks" not in p.parts}
     for entry in course.exercises:
         for function in entry.functions:
             for path, body in shipped.items():
@@ -129,3 +130,62 @@ def test_a_release_token_replays_in_the_release(release: Path, tmp_path: Path) -
     token = re.findall(r"--replay (r1\.[A-Za-z0-9_-]+)", first.out)[0]
     again = grade("exercise-05", "--file", str(student), "--replay", token, cwd=release)
     assert again.code == 1 and "not in the bank" not in again.err and "The input the token holds" in again.out
+
+
+def test_each_notebook_holds_its_stub_and_a_check_and_nothing_else(release: Path) -> None:
+    import nbformat
+
+    course = load_course(ROOT)
+    for entry in course.exercises:
+        made = nbformat.read(release / "notebooks" / f"{entry.module}.ipynb", as_version=4)
+        nbformat.validate(made)
+        about, code, check = made.cells
+        stub = (ROOT / "exercises" / entry.file).read_text()
+        assert about.cell_type == "markdown" and "아래 코드 셀" in about.source
+        assert entry.title in about.source
+        assert code.source.strip() in stub and "NotImplementedError" in code.source  # the stub, no reference
+        assert check.source.endswith(f'check("{entry.id}")')
+
+
+def test_the_notebook_release_installs_in_a_fresh_venv_and_runs_in_a_kernel(
+        release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The release installed (its own grader, not this checkout's) and a notebook executed by nbclient."""
+    import json
+    import subprocess
+    import sys
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    venv = tmp_path / "venv"
+    # The machine's torch and Jupyter are seen (no multi-GB install); the grader is the release's own.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True,
+                   timeout=120)
+    python = venv / "bin" / "python"
+    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(release)],
+                               capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    where = subprocess.run([str(python), "-c", "import grader; print(grader.__file__)"], capture_output=True,
+                           text=True, cwd=tmp_path, timeout=60)
+    assert str(venv) in where.stdout, where.stdout + where.stderr  # the release's grader, not ours
+    spec = tmp_path / "kernels" / "kernels" / "release"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "release", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "kernels"))
+    path = release / "notebooks" / "ex05_forget_gate.ipynb"
+    tanh = ("import torch\ndef forget_gate(h_prev, x_t, W_f, b_f):\n"
+            "    return torch.tanh(torch.cat([h_prev, x_t], -1) @ W_f.T)\n")
+    answers = {"Not implemented yet": None,  # the stub as handed out
+               "All checks passed": (ROOT / "solutions" / "ex05_forget_gate.py").read_text(),
+               "Smallest failing input of the bank": tanh}  # graded from the bank: no reference here
+    for said, answer in answers.items():
+        book = nbformat.read(path, as_version=4)
+        if answer is not None:
+            book.cells[1].source = answer
+        NotebookClient(book, timeout=300, kernel_name="release",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        shown = "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "")
+                        for o in book.cells[2].outputs)
+        assert said in shown, shown[-3000:]
