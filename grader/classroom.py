@@ -180,7 +180,7 @@ def _course(course_file: str) -> Course:
 
 
 @functools.cache
-def _zygote(course_file: str) -> SharedZygote | None:
+def shared_zygote(course_file: str) -> SharedZygote | None:
     """This grading process's zygote, shared by its students where each child fences itself in.
 
     Torch is then imported once per grading process, not once per student. Where
@@ -204,8 +204,9 @@ def grade_student(task: StudentTask, keep: bool = True) -> list[tuple[GradeKey, 
     require_confinement(task.allow_unsandboxed)  # on a cluster, this is the worker machine's tier
     course = _course(task.course_file)
     files = [StudentFile(course.resolve(job.key.exercise), job.shown, job.source) for job in task.jobs]
-    results = grade_files(course, task.student, files, zygote=_zygote(task.course_file) if keep else None,
-                          replays=_replays(task.shared, task.shared_key))
+    zygote = shared_zygote(task.course_file) if keep else None
+    replays = _replays(task.shared, task.shared_key)
+    results = grade_files(course, task.student, files, zygote=zygote, replays=replays)
     return [(job.key, to_data(result)) for job, result in zip(task.jobs, results, strict=True)]
 
 

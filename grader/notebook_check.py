@@ -34,12 +34,19 @@ def check(exercise: str, *, course: str | Path | None = None, lang: str | None =
 
 
 def grade_cells(exercise: str, cells: list[str | None], course: str | Path | None = None) -> ExerciseResult:
-    """Grade the definitions ``cells`` hold for ``exercise``, confined, as a notebook file is graded."""
-    from grader.grading import grade_source
+    """Grade the definitions ``cells`` hold for ``exercise``, confined, as a notebook file is graded.
+
+    The kernel keeps a zygote (torch imported, no student code run) for the next check,
+    where its children fence themselves in, as a class run's grading process does: each
+    check forks a fresh child from it, so only the first pays for starting torch.
+    """
+    from grader.classroom import StudentFile, grade_files, shared_zygote
 
     loaded = load_course(Path(course) if course is not None else None)
     entry = loaded.resolve(exercise)
-    return grade_source(loaded, entry, notebook.program(cells, entry.functions), SHOWN)
+    program = StudentFile(entry, SHOWN, notebook.program(cells, entry.functions))
+    (result,) = grade_files(loaded, "", [program], zygote=shared_zygote(str(loaded.root / "course.yaml")))
+    return result
 
 
 def history() -> list[str | None]:
