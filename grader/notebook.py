@@ -35,6 +35,8 @@ HEADER = "# seqgrade:notebook"
 MARK = "# seqgrade:cell "
 LEFT_OUT = "# seqgrade:left-out "
 
+_MARK_LINE = re.compile(r"# seqgrade:cell (\d{1,6}) (\d{1,6})")
+_LEFT_OUT_LINE = re.compile(r"# seqgrade:left-out (\d{1,6}) (\d{1,6}) (magic|shell|help|unparsable)")
 _HELP = re.compile(r"^\s*[\w.]+\?\??\s*$|^\s*\?")
 
 
@@ -65,12 +67,13 @@ class LineMap:
         found = cls()
         at: tuple[int, int] | None = None
         for number, row in enumerate(rows, start=1):
-            if row.startswith(MARK):
-                cell, line = row.removeprefix(MARK).split()
-                at = (int(cell), int(line) - 1)
-            elif row.startswith(LEFT_OUT):
-                cell, line, reason = row.removeprefix(LEFT_OUT).split()
-                found.left_out.append(LeftOut(int(cell), int(line), reason))
+            # Student text can hold such comments too: only exact ones count, and notes only come first
+            # (a forged mark can at most misnumber the student's own lines, never break the grader).
+            mark, note = _MARK_LINE.fullmatch(row), _LEFT_OUT_LINE.fullmatch(row)
+            if mark:
+                at = (int(mark[1]), int(mark[2]) - 1)
+            elif note and at is None:
+                found.left_out.append(LeftOut(int(note[1]), int(note[2]), note[3]))
             elif at is not None:
                 at = (at[0], at[1] + 1)
                 found.lines[number] = at

@@ -146,3 +146,15 @@ def test_the_autograder_grades_a_notebook_submission(tmp_path: Path) -> None:
     assert run.code in (0, 1), run.err
     document = json.loads(results.read_text())
     assert document["score"] == 5 and "left out" in document["output"]
+
+
+@settings(max_examples=200, derandomize=True)
+@given(st.lists(st.one_of(st.text(max_size=30), st.sampled_from([
+    "# seqgrade:cell 3 1", "# seqgrade:cell x y", "# seqgrade:left-out 1 1 <b>x</b>",
+    "# seqgrade:left-out 2 2 magic", "# seqgrade:cell 99999999999 1"])), max_size=12))
+def test_a_forged_line_map_never_breaks_the_grader(rows: list[str]) -> None:
+    """Student cells can hold comments that look like the program's own marks: never an error."""
+    found = notebook.LineMap.of("\n".join([notebook.HEADER, *rows]))
+    assert found is not None
+    assert all(n.reason in ("magic", "shell", "help", "unparsable") for n in found.left_out)
+    assert all(cell >= 0 and line >= 0 for cell, line in found.lines.values())
