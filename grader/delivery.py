@@ -109,6 +109,19 @@ reproduces the bank's answers earns nothing there: make your functions right
 for every input.
 """
 
+NOTEBOOKS_README = """
+## In Jupyter
+
+`notebooks/` holds one notebook per exercise. Install this folder into the
+environment your Jupyter kernel runs (the command above, from that environment),
+then open a notebook: fill in the code cell, run it, and run the check cell,
+`check("exercise-05")`. It grades the functions as you last ran them, in a
+separate confined process, and shows the feedback in the notebook. You can also
+grade a whole notebook from a terminal: `grade notebooks/ex05_forget_gate.ipynb`.
+
+노트북: `notebooks/`의 노트북에서 코드 셀을 채워 실행한 뒤 `check("exercise-05")` 셀을 실행하세요.
+"""
+
 
 def _package_files(package: Path) -> dict[str, Path]:
     return {f"grader/{p.relative_to(package).as_posix()}": p for p in sorted(package.rglob("*.py"))}
@@ -138,7 +151,8 @@ def student_release(course: Course, out: Path, seed: int, notebooks: bool = Fals
     text = (course.root / "course.yaml").read_text(encoding="utf-8")
     files["course.yaml"] = _release_course_yaml(text).encode()
     files["pyproject.toml"] = _pyproject().encode()
-    files["README.md"] = RELEASE_README.format(name=course.name).encode()
+    readme = RELEASE_README.format(name=course.name) + (NOTEBOOKS_README if notebooks else "")
+    files["README.md"] = readme.encode()
     files[".gitignore"] = b".grade/\n__pycache__/\n*.egg-info/\nbuild/\n"
     written = []
     for name, body in files.items():
