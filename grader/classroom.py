@@ -181,10 +181,11 @@ def _course(course_file: str) -> Course:
 
 @functools.cache
 def shared_zygote(course_file: str) -> SharedZygote | None:
-    """This grading process's zygote, shared by its students where each child fences itself in.
+    """This process's zygote, shared by every file it grades where each child fences itself in.
 
-    Torch is then imported once per grading process, not once per student. Where
-    children cannot fence themselves (no Landlock), each student gets a zygote of its own.
+    Torch is then imported once per grading process (or ``grade watch``, or a notebook
+    kernel), not once per file. Where children cannot fence themselves (no Landlock),
+    each grading gets a zygote of its own.
     """
     from grader.sandbox import confine
     from grader.sandbox.zygote import SharedZygote, zygote_limits
@@ -192,8 +193,18 @@ def shared_zygote(course_file: str) -> SharedZygote | None:
     if not confine.fences_children(confine.probe()):
         return None
     shared = SharedZygote(zygote_limits(_course(course_file).exercises))
+    _ZYGOTES.append(shared)
     atexit.register(shared.close)
     return shared
+
+
+_ZYGOTES: list[SharedZygote] = []
+
+
+def close_zygotes() -> None:
+    """Stop every zygote this process kept (for an exit that skips ``atexit``, as the CLI's does)."""
+    for shared in _ZYGOTES:
+        shared.close()
 
 
 def grade_student(task: StudentTask, keep: bool = True) -> list[tuple[GradeKey, dict[str, Any]]]:

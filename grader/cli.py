@@ -249,14 +249,15 @@ def hint(s: Session, exercise: ExerciseEntry, level: int | None) -> ExitCode:
 
 @cli.command("watch")
 @click.argument("exercise", type=EXERCISE, required=False)
-@click.option("--interval", type=click.FloatRange(0.05, 10), default=0.5, show_default=True,
+@click.option("--interval", type=click.FloatRange(0.05, 10), default=0.1, show_default=True,
               help="Seconds between looks at the files.")
 @session
 def watch(s: Session, exercise: ExerciseEntry | None, interval: float) -> ExitCode:
     """Regrade on every save (one exercise, or whichever file changes); Ctrl-C to stop."""
     from grader.feedback.terminal import render_exercise, render_watching
-    from grader.grading import grade_file
+    from grader.grading import grade_warm
     from grader.status import remember
+    from grader.submission import Submission
     from grader.watch import watch as watch_files
 
     entries = [exercise] if exercise else list(s.course.exercises)
@@ -264,7 +265,9 @@ def watch(s: Session, exercise: ExerciseEntry | None, interval: float) -> ExitCo
     def regrade(entry: ExerciseEntry) -> None:
         if s.console.is_terminal:
             s.console.clear()
-        result = grade_file(s.course, entry)
+        path = s.course.student_file(entry)
+        source = Submission(entry.id, path, functions=entry.functions).source()
+        result = grade_warm(s.course, entry, source, str(path))  # a zygote kept warm between saves
         remember(s.course, entry, result)
         render_exercise(result, s.console, s.lang)
         render_watching(entries, s.console, s.lang)
@@ -504,5 +507,7 @@ def _exit(code: int) -> None:
             pass
     from grader import peak
 
+    if "grader.classroom" in sys.modules:  # zygotes kept warm (grade watch): os._exit skips atexit
+        sys.modules["grader.classroom"].close_zygotes()
     peak.report()
     os._exit(code)

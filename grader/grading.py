@@ -40,6 +40,16 @@ def grade_file(course: Course, entry: ExerciseEntry, path: Path | None = None, *
     return dataclasses.replace(result, given_file=str(path)) if path is not None else result
 
 
+def grade_warm(course: Course, entry: ExerciseEntry, source: bytes | Failure, shown: str) -> ExerciseResult:
+    """``grade_source`` for a session that grades again and again (``grade watch``, a notebook's check):
+    the same confinement, from a zygote the process keeps, so only the first grading starts torch."""
+    from grader.classroom import StudentFile, grade_files, shared_zygote
+
+    zygote = shared_zygote(str(course.root / "course.yaml"))
+    (result,) = grade_files(course, "", [StudentFile(entry, shown, source)], zygote=zygote)
+    return result
+
+
 StartRunner = Callable[[bytes, ExerciseEntry, str], Runner]
 """(source, entry, device) -> a started runner for the student's file (``SandboxRunner`` by default)."""
 

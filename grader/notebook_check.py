@@ -40,13 +40,11 @@ def grade_cells(exercise: str, cells: list[str | None], course: str | Path | Non
     where its children fence themselves in, as a class run's grading process does: each
     check forks a fresh child from it, so only the first pays for starting torch.
     """
-    from grader.classroom import StudentFile, grade_files, shared_zygote
+    from grader.grading import grade_warm
 
     loaded = load_course(Path(course) if course is not None else None)
     entry = loaded.resolve(exercise)
-    program = StudentFile(entry, SHOWN, notebook.program(cells, entry.functions))
-    (result,) = grade_files(loaded, "", [program], zygote=shared_zygote(str(loaded.root / "course.yaml")))
-    return result
+    return grade_warm(loaded, entry, notebook.program(cells, entry.functions), SHOWN)
 
 
 def history() -> list[str | None]:

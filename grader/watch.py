@@ -24,7 +24,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return info.st_mtime_ns, info.st_size
 
 
-def changes(course: Course, entries: list[ExerciseEntry], interval: float = 0.5,
+def changes(course: Course, entries: list[ExerciseEntry], interval: float = 0.1,
             first: bool = True) -> Iterator[ExerciseEntry]:
     """Yield an exercise each time its file is saved (and each watched one once at the start if ``first``)."""
     stamps = {e.id: _stamp(course.student_file(e)) for e in entries}
@@ -40,7 +40,7 @@ def changes(course: Course, entries: list[ExerciseEntry], interval: float = 0.5,
 
 
 def watch(course: Course, entries: list[ExerciseEntry], on_change: Callable[[ExerciseEntry], None],
-          interval: float = 0.5) -> None:
+          interval: float = 0.1) -> None:
     """Call ``on_change`` for every save until Ctrl-C (which returns normally)."""
     # Ctrl-C must stop an interactive loop even when the shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
