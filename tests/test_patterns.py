@@ -88,3 +88,24 @@ def test_an_assert_where_the_spec_asks_for_value_error_is_named(course: Course) 
     result = grade_reference(course, entry, {**spec.references(), "autoregressive_windows": asserting})
     found = [c.failure.pattern for c in result.checks if c.kind == "raises-value-error" and c.failure]
     assert found == [{"pattern": "assert"}]
+
+
+@given(st.floats(0.01, 100).filter(lambda f: abs(f - 1) > 0.01),
+       st.floats(-3, 3).filter(lambda v: abs(v) > 0.1))
+def test_one_value_is_never_called_a_scale_or_a_sign(course: Course, wrong: float, q: float) -> None:
+    """A 1x1 output (a replayed shrunk input) fits any factor: no scale or sign is claimed from it."""
+    from grader.checks.target import Target
+    from grader.sandbox.runner import LocalRunner
+
+    entry = course.resolve("08")
+    spec = load_spec(course.spec_file(entry), entry.id)
+    reference = spec.references()["attention_scores"]
+    student = {**spec.references(), "attention_scores": lambda q, k: wrong * reference(q, k)}
+    target = Target(spec, spec.function("attention_scores"), LocalRunner(student))
+    case = {"q": torch.tensor([[q]], dtype=torch.float64), "k": torch.tensor([[1.0]], dtype=torch.float64)}
+    failure = patterns.Failure(patterns.Kind.WRONG_VALUE)
+    assert patterns.find_pattern(target, [case], failure) is None
+    bigger = {"q": torch.tensor([[q, 1.0]], dtype=torch.float64),
+              "k": torch.tensor([[1.0, 2.0], [0.5, -1.0]], dtype=torch.float64)}
+    found = patterns.find_pattern(target, [case, bigger], failure)
+    assert found is not None and found["pattern"] in ("scale", "sign")
