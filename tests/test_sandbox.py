@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader.course import Course, Limits
 from grader.grading import grade_file
@@ -260,3 +262,53 @@ def test_diagnosis_never_runs_student_code_in_the_grading_process(tmp_path: Path
     assert "[concat-order]" in out  # the diagnosis ran ...
     pids = {int(line) for line in calls.read_text().split()}
     assert pids and proc.pid not in pids  # ... and no student call ran in the grader
+
+
+class _Scripted:
+    """A student process whose calls time out, crash or answer, as scripted; it notes each call's limit."""
+
+    def __init__(self, script: list[str], limits: list[float]) -> None:
+        self.script, self.limits = script, limits
+
+    def wait_hello(self, deadline: float) -> object:
+        from grader.sandbox.messages import Hello
+
+        return Hello(ok=True, callables=("f",))
+
+    def call(self, call: object, deadline: float) -> object:
+        from grader.sandbox.messages import Reply, WorkerGone
+
+        self.limits.append(deadline - time.monotonic())
+        outcome = self.script.pop(0)
+        if outcome != "answer":
+            raise WorkerGone(outcome)
+        return Reply(ok=True)
+
+    def close(self) -> None:
+        pass
+
+
+@settings(max_examples=80, derandomize=True)
+@given(st.lists(st.sampled_from(["answer", "timeout", "crashed"]), min_size=1, max_size=12))
+def test_after_a_time_out_calls_get_a_short_leash_until_one_answers(script: list[str]) -> None:
+    """Code that loops forever costs about one call limit per exercise; code that hung once gets its
+    full limit back as soon as it answers."""
+    from grader.sandbox import runner as policy
+    from grader.sandbox.messages import Call, WorkerGone
+
+    limits: list[float] = []
+    course_limits = Limits(call_seconds=5.0, exercise_seconds=600.0)
+    sandbox = policy.SandboxRunner(b"", "f.py", "f", course_limits, start=lambda: _Scripted(script, limits))
+    leash = max(policy.MIN_LEASH, policy.LEASH * 5.0)
+    previous = None
+    for _ in range(len(script)):
+        try:
+            sandbox.call(Call("f", (), {}))
+            outcome = "answer"
+        except WorkerGone as gone:
+            outcome = gone.reason
+        if outcome == "gave-up":
+            break
+        wanted = leash if previous == "timeout" else 5.0
+        assert abs(limits[-1] - wanted) < 0.05, (script, limits)
+        previous = outcome

@@ -22,6 +22,12 @@ from grader.sandbox.messages import Call, Hello, Reply, WorkerGone, call_frame, 
 
 MAX_RESTARTS = 2
 
+LEASH = 0.1
+"""After a time-out, the next calls get this share of the call limit (at least ``MIN_LEASH`` s) until
+one answers: code that loops forever then costs about one call limit per exercise, not one per
+check, while code that only hung on one input answers the next and gets its full limit back."""
+MIN_LEASH = 0.25
+
 
 class Runner(Protocol):
     """What the checks call a student's (or a reference's) functions through."""
@@ -58,6 +64,8 @@ class SandboxRunner:
         self.start = start
         self.deadline = time.monotonic() + limits.exercise_seconds
         self.restarts = 0
+        self.leashed = False
+        """Whether the last call timed out (and none has answered since): see ``LEASH``."""
         self.process: Channel | None = self._start()
 
     def _start(self) -> Channel:
@@ -82,12 +90,20 @@ class SandboxRunner:
         process = self._live()
         try:
             process.wait_hello(self.deadline)
-            deadline = min(self.deadline, time.monotonic() + self.limits.call_seconds)
-            return process.call(call, deadline)
-        except WorkerGone:
+            deadline = min(self.deadline, time.monotonic() + self.call_limit())
+            reply = process.call(call, deadline)
+        except WorkerGone as gone:
             process.close()
             self.process = None
+            self.leashed = gone.reason == "timeout"
             raise
+        self.leashed = False
+        return reply
+
+    def call_limit(self) -> float:
+        """Seconds the next call may take: the course's limit, or a short leash after a time-out."""
+        limit = self.limits.call_seconds
+        return min(limit, max(MIN_LEASH, LEASH * limit)) if self.leashed else limit
 
     def close(self) -> None:
         if self.process is not None:
