@@ -35,6 +35,10 @@ HEADER = "# seqgrade:notebook"
 MARK = "# seqgrade:cell "
 LEFT_OUT = "# seqgrade:left-out "
 
+UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+"""What ``ast.parse`` raises on a cell it cannot read: a syntax error, a NUL byte, nesting too deep
+for the parser (a student's cell must never crash the trusted side that reads it)."""
+
 _MARK_LINE = re.compile(r"# seqgrade:cell (\d{1,6}) (\d{1,6})")
 _LEFT_OUT_LINE = re.compile(r"# seqgrade:left-out (\d{1,6}) (\d{1,6}) (magic|shell|help|unparsable)")
 _HELP = re.compile(r"^\s*[\w.]+\?\??\s*$|^\s*\?")
@@ -130,10 +134,11 @@ def parse(cells: list[str | None]) -> tuple[list[Statement], list[LeftOut]]:
         left_out += [LeftOut(number, i, reason) for i, reason in dropped]
         try:
             tree = ast.parse("\n".join(kept))
-        except SyntaxError as exc:
+        except UNPARSABLE as exc:
             broken = _broken(number, kept)
             if not broken:  # kept whole, its syntax error is reported; else it is only noted
-                left_out.append(LeftOut(number, exc.lineno or 1, "unparsable"))
+                line = exc.lineno if isinstance(exc, SyntaxError) else None
+                left_out.append(LeftOut(number, line or 1, "unparsable"))
             statements += broken
             continue
         for node in tree.body:
@@ -153,7 +158,7 @@ def _python_lines(lines: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
     try:
         ast.parse("\n".join(lines))
         return lines, []
-    except SyntaxError:
+    except UNPARSABLE:
         pass
     kept, dropped = [], []
     for i, line in enumerate(lines, start=1):

@@ -158,3 +158,17 @@ def test_a_forged_line_map_never_breaks_the_grader(rows: list[str]) -> None:
     assert found is not None
     assert all(n.reason in ("magic", "shell", "help", "unparsable") for n in found.left_out)
     assert all(cell >= 0 and line >= 0 for cell, line in found.lines.values())
+
+
+@settings(max_examples=150, derandomize=True)
+@given(st.lists(st.one_of(st.text(max_size=120), st.sampled_from([
+    "x = " + "1+" * 100_000 + "1",  # nesting too deep for the parser: RecursionError, not SyntaxError
+    "def forget_gate(h, x, W, b):\n    return h\x00",  # a NUL byte
+    "%%bash\nrm -rf /", "!rm -rf ~", "def forget_gate(:", "\ufeffdef forget_gate(h, x, W, b): return h"])),
+    max_size=6))
+def test_no_cell_text_breaks_the_conversion(cells: list[str]) -> None:
+    """A notebook is read on the trusted side: whatever its cells hold, a program (or a failure) comes out."""
+    program = notebook.convert(_notebook(*cells).encode(), ["forget_gate"])
+    assert isinstance(program, bytes)
+    lines = notebook.LineMap.of(program.decode("utf-8", "replace"))
+    assert lines is not None and "rm -rf" not in program.decode("utf-8", "replace")
