@@ -437,7 +437,10 @@ def similarity(s: Session, submissions: Path, out: Path, threshold: float | None
 
     found, graded, files = grade_similarity(s.course, submissions, out, threshold)
     page = out / "similarity.html"
-    write_text(page, similarity_page(s.course, found, graded, files))
+    try:
+        write_text(page, similarity_page(s.course, found, graded, files))
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write {page} ({exc.strerror or exc})") from None
     if as_json:
         click.echo(json.dumps(leads.to_data(found), ensure_ascii=False, indent=2))
     render_similarity(found, graded, files, page, s.errors if as_json else s.console)

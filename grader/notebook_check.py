@@ -16,7 +16,7 @@ from typing import Any
 
 from grader import notebook
 from grader.course import load_course
-from grader.errors import UsageError
+from grader.errors import GraderError, UsageError
 from grader.results import ExerciseResult
 
 SHOWN = "notebook.ipynb"
@@ -25,12 +25,18 @@ SHOWN = "notebook.ipynb"
 def check(exercise: str, *, course: str | Path | None = None, lang: str | None = None) -> None:
     """Grade ``exercise``'s functions as this notebook last defined them, and show the feedback here."""
     from rich.console import Console
+    from rich.text import Text
 
     from grader.feedback.messages import default_language
     from grader.feedback.terminal import render_exercise
 
-    result = grade_cells(exercise, history(), course)
-    render_exercise(without_replays(result), Console(highlight=False), lang or default_language())
+    console = Console(highlight=False)
+    try:
+        result = grade_cells(exercise, history(), course)
+    except GraderError as exc:  # no course.yaml here, an unknown exercise: one line, as the CLI says it
+        console.print(Text(f"grade: error: {exc}", style="red"))
+        return
+    render_exercise(without_replays(result), console, lang or default_language())
 
 
 def grade_cells(exercise: str, cells: list[str | None], course: str | Path | None = None) -> ExerciseResult:

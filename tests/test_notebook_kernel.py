@@ -40,6 +40,7 @@ def executed() -> nbformat.NotebookNode:
         nbformat.v4.new_code_cell(f"check('05', course={course}, lang='ko')"),
         nbformat.v4.new_code_cell("def forget_gate(h_prev, x_t, W_f, b_f):\n    return h_prev.nope"),
         nbformat.v4.new_code_cell(f"check('05', course={course})"),
+        nbformat.v4.new_code_cell(f"check('exercise-99', course={course})"),
     ])
     NotebookClient(notebook, timeout=180, kernel_name="python3", allow_errors=True).execute()
     return notebook
@@ -62,3 +63,9 @@ def test_the_function_as_last_run_is_graded_with_its_mistake_named(executed: nbf
 def test_an_error_names_the_cell_as_jupyter_numbers_it(executed: nbformat.NotebookNode) -> None:
     shown = _shown(executed.cells[6])
     assert "AttributeError (cell 5, line 2)" in shown, shown  # In [5], its second line
+
+
+def test_a_usage_error_is_one_line_not_a_traceback(executed: nbformat.NotebookNode) -> None:
+    shown = _shown(executed.cells[7])
+    assert "grade: error:" in shown and "exercise-99" in shown, shown
+    assert not any(o.get("output_type") == "error" for o in executed.cells[7].outputs)

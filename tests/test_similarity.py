@@ -229,3 +229,11 @@ def test_the_report_opens_in_a_real_browser(class_run: Path, tmp_path: Path) -> 
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "exercise-12: ana ↔ ben" in dom.stdout and "exercise-05: fay ↔ gus" in dom.stdout
     assert dom.stdout.count("<mark>") >= 2 and "<script" not in dom.stdout  # the hostile pair stayed text
+
+
+def test_an_out_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    taken = tmp_path / "grades"
+    taken.write_text("not a folder")
+    run = grade("similarity", str(CLASS), "--out", str(taken))
+    assert run.code == 2 and "--out: cannot write" in run.err and "Traceback" not in run.err
+    assert taken.read_text() == "not a folder"  # nothing lost
