@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 SUFFIX = ".ipynb"
 MAX_NOTEBOOK_BYTES = 64 << 20
 """A notebook may carry megabytes of outputs (plots as base64); only its code is graded."""
+MAX_CODE_CHARS = 4 << 20
+MAX_CELLS = 10_000
+"""Bounds on what the trusted side parses: a course's notebook holds far less code than this."""
 HEADER = "# seqgrade:notebook"
 MARK = "# seqgrade:cell "
 LEFT_OUT = "# seqgrade:left-out "
@@ -115,8 +118,12 @@ def code_cells(data: bytes, name: str) -> list[str | None] | Failure:
     except Exception as exc:  # NotJSONError, ValidationError, a missing key: nbformat's own words
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         return Failure(Kind.NOT_A_NOTEBOOK, {"file": name, "reason": reason})
-    return [(c.source if isinstance(c.source, str) else "".join(c.source)) if c.cell_type == "code" else None
-            for c in notebook.cells]
+    cells = [(c.source if isinstance(c.source, str) else "".join(c.source)) if c.cell_type == "code" else None
+             for c in notebook.cells]
+    if len(cells) > MAX_CELLS or sum(len(c) for c in cells if c) > MAX_CODE_CHARS:
+        reason = f"more than {MAX_CELLS} cells or {MAX_CODE_CHARS >> 20} MiB of code"
+        return Failure(Kind.NOT_A_NOTEBOOK, {"file": name, "reason": reason})
+    return cells
 
 
 def parse(cells: list[str | None]) -> tuple[list[Statement], list[LeftOut]]:

@@ -80,6 +80,9 @@ def test_broken_huge_and_output_heavy_notebooks(tmp_path: Path) -> None:
         f.truncate(notebook.MAX_NOTEBOOK_BYTES + 1)  # sparse: costs no disk
     run = grade("exercise-05", "--file", str(huge))
     assert run.code == 1 and "larger than" in run.out
+    code = _write(tmp_path, "code.ipynb", _notebook(FORGET, "x = 1\n" * (notebook.MAX_CODE_CHARS // 6 + 1)))
+    run = grade("exercise-05", "--file", str(code))  # the trusted side parses no more code than it bounds
+    assert run.code == 1 and "MiB of code" in run.out and "Traceback" not in run.out + run.err
     picture = base64.b64encode(os.urandom(3 << 20)).decode()  # 4 MB of base64 in an output: not graded
     heavy = _write(tmp_path, "heavy.ipynb", _notebook(FORGET, outputs=[{
         "output_type": "display_data", "data": {"image/png": picture}, "metadata": {}}]))
