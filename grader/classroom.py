@@ -407,6 +407,8 @@ class Cluster:
     cert: Path | None = None
     key: Path | None = None
     insecure: bool = False
+    timeout: float = 20.0
+    """Seconds to wait for the scheduler to answer before the run stops with one line."""
 
     def check(self) -> None:
         """Refuse what would open the grading workers to the network; one usage line each."""
@@ -549,7 +551,7 @@ def on_cluster(tasks: list[StudentTask], cluster: Cluster) -> Iterator[tuple[Stu
     except ImportError:
         raise UsageError("--scheduler needs dask.distributed: pip install 'seqgrade[class]'") from None
     try:
-        client = Client(cluster.address, timeout=20, security=cluster.security())  # type: ignore[no-untyped-call]
+        client = Client(cluster.address, timeout=cluster.timeout, security=cluster.security())  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"--scheduler: cannot reach a dask scheduler at {cluster.address} ({exc})") from None
     try:

@@ -387,6 +387,8 @@ def validate(s: Session, only: ExerciseEntry | None) -> ExitCode:
               help="With tls://: this client's certificate.")
 @click.option("--tls-key", type=click.Path(path_type=Path), default=None,
               help="With tls://: its private key.")
+@click.option("--scheduler-timeout", type=click.FloatRange(0.5, 600), default=20.0, show_default=True,
+              help="Seconds to wait for the --scheduler to answer.")
 @click.option("--insecure-scheduler", is_flag=True,
               help="Allow plain tcp:// to a scheduler on another machine (anyone there can set grades).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document with every student's scores.")
@@ -397,7 +399,8 @@ def validate(s: Session, only: ExerciseEntry | None) -> ExitCode:
 @ALLOW_UNSANDBOXED
 @session
 def class_(s: Session, submissions: Path, out: Path, workers: int | None, scheduler: str | None,
-           tls_ca_file: Path | None, tls_cert: Path | None, tls_key: Path | None, insecure_scheduler: bool,
+           tls_ca_file: Path | None, tls_cert: Path | None, tls_key: Path | None, scheduler_timeout: float,
+           insecure_scheduler: bool,
            as_json: bool, only: ExerciseEntry | None, roster: Path | None,
            allow_unsandboxed: bool) -> ExitCode:
     """Grade every student folder in SUBMISSIONS; rerun to grade only new or changed files."""
@@ -407,7 +410,7 @@ def class_(s: Session, submissions: Path, out: Path, workers: int | None, schedu
     from grader.lms import load_identities
 
     cluster = (None if scheduler is None
-               else Cluster(scheduler, tls_ca_file, tls_cert, tls_key, insecure_scheduler))
+               else Cluster(scheduler, tls_ca_file, tls_cert, tls_key, insecure_scheduler, scheduler_timeout))
     identities = load_identities(roster) if roster is not None else None
     with class_progress(s.errors) as progress:
         outcome = grade_class(s.course, submissions, out, workers=workers, cluster=cluster, only=only,

@@ -352,7 +352,7 @@ def test_a_dask_cluster_grades_into_the_same_gradebook(klass, tmp_path: Path) ->
 def test_an_unreachable_scheduler_is_one_usage_line(klass) -> None:  # type: ignore[no-untyped-def]
     course, subs = klass
     run = grade("class", str(subs), "--only", "08", "--scheduler", "tcp://127.0.0.1:9", "--out", "g2",
-                cwd=course, timeout=120)
+                "--scheduler-timeout", "1", cwd=course, timeout=120)
     assert run.code == 2 and "--scheduler" in run.err and "Traceback" not in run.err
 
 
