@@ -77,10 +77,14 @@ class ClassRun:
     """(student, reason) for tasks the grading processes could not finish; a rerun retries them."""
     ignored: tuple[Ignored, ...] = ()
     seconds: float = 0.0
-    keys: list[GradeKey] = field(default_factory=list)
-    """The grade of every file found now, graded in this run or before."""
+    current: list[CurrentFile] = field(default_factory=list)
+    """Every file found now (graded in this run or before), read once: its key, path and bytes."""
     only: str | None = None
     """The one exercise this run graded (``--only``); the reports still cover every exercise."""
+
+    @property
+    def keys(self) -> list[GradeKey]:
+        return [f.key for f in self.current]
 
 
 def require_confinement(allow_unsandboxed: bool) -> None:
@@ -100,24 +104,24 @@ def require_confinement(allow_unsandboxed: bool) -> None:
 
 def plan(course: Course, roster: Roster, book: Gradebook, allow_unsandboxed: bool = False,
          shared: Path | None = None, only: str | None = None,
-         ) -> tuple[list[StudentTask], list[GradeKey], int]:
-    """The tasks still to do, the keys of every current file, and how many are already graded.
+         ) -> tuple[list[StudentTask], list[CurrentFile], int]:
+    """The tasks still to do, every current file (read once), and how many are already graded.
 
     ``shared``: a folder for the grading processes to share what they learn (one per
     grader and course version inside it, so a changed course never meets old inputs).
     ``only``: grade this exercise's files only; the keys still cover every file, so the
     reports go on describing the whole class.
     """
-    versions = grader_version(), course_version(course)  # the same as current_files' keys
+    versions = grader_version(), course_version(course)
     store = str(shared / sha256("\0".join(versions).encode())[:16]) if shared is not None else None
     from grader.checks.store import key_for
 
     secret = key_for(shared) if shared is not None else b""
-    tasks, keys, already = [], [], 0
+    tasks, already = [], 0
     course_file = str(course.root / "course.yaml")
     jobs: dict[str, list[FileJob]] = {}
-    for found in current_files(course, roster):
-        keys.append(found.key)
+    files = list(current_files(course, roster, versions))
+    for found in files:
         if only is not None and found.key.exercise != only:
             continue
         if book.has(found.key):
@@ -127,7 +131,7 @@ def plan(course: Course, roster: Roster, book: Gradebook, allow_unsandboxed: boo
             jobs.setdefault(found.key.student, []).append(FileJob(found.key, shown, found.source))
     for student, todo in jobs.items():
         tasks.append(StudentTask(course_file, student, tuple(todo), allow_unsandboxed, store, secret))
-    return tasks, keys, already
+    return tasks, files, already
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +143,11 @@ class CurrentFile:
     source: bytes | Failure
 
 
-def current_files(course: Course, roster: Roster) -> Iterator[CurrentFile]:
-    """Every exercise file of ``roster``, read once, by student then exercise."""
-    versions = grader_version(), course_version(course)
+def current_files(course: Course, roster: Roster,
+                  versions: tuple[str, str] | None = None) -> Iterator[CurrentFile]:
+    """Every exercise file of ``roster``, read once, by student then exercise, keyed under ``versions``
+    (the grader's and the course's; computed here when not given)."""
+    versions = versions or (grader_version(), course_version(course))
     for work in roster.students:
         for exercise, path in sorted(work.files.items()):
             functions = course.resolve(exercise).functions
@@ -284,10 +290,10 @@ def run_class(course: Course, roster: Roster, book: Gradebook, executor: Executo
     # The uid tier's fence for what only a class run has: the other students' files and the gradebook
     # (grade_source seals the course's own secrets before each file).
     seal([p for p in (roster.root, book.path.parent) if p is not None])
-    tasks, keys, already = plan(course, roster, book, allow_unsandboxed, shared, only)
+    tasks, current, already = plan(course, roster, book, allow_unsandboxed, shared, only)
     files = roster.files if only is None else sum(only in w.files for w in roster.students)
     run = ClassRun(students=len(roster.students), files=files, already=already,
-                   ignored=roster.ignored, keys=keys, only=only)
+                   ignored=roster.ignored, current=current, only=only)
     total = sum(len(t.jobs) for t in tasks)
     done = 0
     if on_progress is not None:
@@ -342,17 +348,17 @@ def grade_class(course: Course, submissions: Path, out: Path, *, workers: int | 
         missing = [(key.student, key.exercise) for key, r in recorded.items() if r is None]
         overrides = book.in_force()
     summary = summarize(course, results, [s.student for s in roster.students], missing, overrides, identities)
-    summary.similarity = find_similar(course, roster, results)
+    summary.similarity = find_similar(course, run.current, results)
     return ClassOutcome(run, summary, write_reports(out, course, summary, lang))
 
 
-def find_similar(course: Course, roster: Roster, results: list[ExerciseResult],
+def find_similar(course: Course, files: list[CurrentFile], results: list[ExerciseResult],
                  threshold: float | None = None, require_code: bool = False) -> Similarity:
     """Leads on alike submissions: the files as they are now, and the grades of those files."""
     from grader import similarity
 
     texts: dict[str, dict[str, str]] = defaultdict(dict)
-    for found in current_files(course, roster):
+    for found in files:
         if isinstance(found.source, bytes):
             texts[found.key.exercise][found.key.student] = found.source.decode("utf-8", "replace")
     return similarity.find(course, texts, results, similarity.THRESHOLD if threshold is None else threshold,
@@ -376,7 +382,7 @@ def grade_similarity(course: Course, submissions: Path, out: Path,
         with Gradebook(out) as book:
             recorded = (book.latest(f.key.student, f.key.exercise, f.key.sha256) for f in current)
             results = [r for r in recorded if r is not None]
-    return find_similar(course, roster, results, threshold, require_code=True), len(results), len(current)
+    return find_similar(course, current, results, threshold, require_code=True), len(results), len(current)
 
 
 def _record(book: Gradebook, key: GradeKey, result: ExerciseResult) -> None:

@@ -6,6 +6,7 @@ one-line message and an exit code.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -170,8 +171,9 @@ def check(s: Session, exercise: ExerciseEntry, file: Path | None, as_json: bool,
 @session
 def notebook_(s: Session, path: Path, as_json: bool, verbose: bool, allow_unsandboxed: bool) -> ExitCode:
     """Grade every exercise whose functions the notebook PATH defines (also: grade PATH.ipynb)."""
-    from grader.grading import grade_file
+    from grader.classroom import StudentFile, grade_files
     from grader.notebook import exercises_in
+    from grader.submission import Submission
 
     if not path.is_file():
         raise UsageError(f"{path}: no such notebook")
@@ -185,7 +187,10 @@ def notebook_(s: Session, path: Path, as_json: bool, verbose: bool, allow_unsand
         wanted = ", ".join(f for e in s.course.exercises for f in e.functions)
         raise UsageError(f"{path}: defines none of the course's functions ({wanted}); "
                          "or grade one exercise: grade exercise-NN --file NOTEBOOK")
-    results = [grade_file(s.course, entry, path) for entry in entries]
+    # One student's files, as a class run grades them: torch is started once for every exercise.
+    files = [StudentFile(e, str(path), Submission(e.id, path, functions=e.functions).source())
+             for e in entries]
+    results = [dataclasses.replace(r, given_file=str(path)) for r in grade_files(s.course, "", files)]
     if as_json:
         from grader.feedback.gradescope import results_json
 

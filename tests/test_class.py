@@ -412,7 +412,8 @@ def test_plan_reads_each_file_once_and_keys_it_by_content(course: Course, tmp_pa
         (tmp_path / "s" / student).mkdir(parents=True)
         (tmp_path / "s" / student / EX08).write_text(body)
     with Gradebook(tmp_path / "out") as book:
-        tasks, keys, already = plan(course, scan(course, tmp_path / "s"), book)
+        tasks, files, already = plan(course, scan(course, tmp_path / "s"), book)
+    keys = [f.key for f in files]
     assert already == 0 and len(tasks) == 3 and len(keys) == 3
     assert keys[0].sha256 == keys[1].sha256 != keys[2].sha256
     assert all(isinstance(job.source, bytes) for t in tasks for job in t.jobs)
