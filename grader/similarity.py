@@ -133,8 +133,8 @@ def code_matches(exercise: str, stub: str, files: Mapping[str, str],
         for h in p.hashes:
             seen[h] += 1
     common = {h for h, n in seen.items() if n > COMMON_FILES}
-    if common:
-        prints = {student: _fingerprint(files[student], base | common) for student in prints}
+    if common:  # dropped from the fingerprints already made: no file is tokenized twice
+        prints = {student: _without(p, common) for student, p in prints.items()}
     from copydetect import compare_files
 
     matches = []
@@ -155,13 +155,18 @@ def _fingerprint(text: str, base: set[int] | None = None) -> Any:
     a file repeats, stub or not.
     """
     from copydetect import CodeFingerprint
-    from copydetect.utils import get_token_coverage
 
     found = CodeFingerprint("submission.py", NOISE, WINDOW, fp=io.StringIO(text))
-    if base:
-        found.hashes = found.hashes - base
-        found.hash_idx = {h: at for h, at in found.hash_idx.items() if h not in base}
-        found.token_coverage = get_token_coverage(found.hash_idx, NOISE, len(found.filtered_code))
+    return _without(found, base) if base else found
+
+
+def _without(found: Any, drop: set[int]) -> Any:
+    """``found`` with the hashes in ``drop`` removed, and its token coverage counted again."""
+    from copydetect.utils import get_token_coverage
+
+    found.hashes = found.hashes - drop
+    found.hash_idx = {h: at for h, at in found.hash_idx.items() if h not in drop}
+    found.token_coverage = get_token_coverage(found.hash_idx, NOISE, len(found.filtered_code))
     return found
 
 

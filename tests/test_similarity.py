@@ -237,3 +237,13 @@ def test_an_out_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     run = grade("similarity", str(CLASS), "--out", str(taken))
     assert run.code == 2 and "--out: cannot write" in run.err and "Traceback" not in run.err
     assert taken.read_text() == "not a folder"  # nothing lost
+
+
+def test_a_passage_in_more_than_ten_files_is_the_usual_way_not_a_lead() -> None:
+    """MOSS's -m: code most of the class shares is dropped, and a pair sharing more still stands out."""
+    usual = (ROOT / "solutions" / EX12).read_text()
+    files = {f"s{i:02d}": usual + f"\n# mine: {i}\n" for i in range(similarity.COMMON_FILES + 1)}
+    assert similarity.code_matches("exercise-12", _stub(EX12), files) == []
+    files |= {name: _files(EX12)["ana"] + f"\n# {name}\n" for name in ("x1", "x2")}
+    found = similarity.code_matches("exercise-12", _stub(EX12), files)
+    assert [m.students for m in found] == [("x1", "x2")]
