@@ -137,14 +137,12 @@ def parse(cells: list[str | None]) -> tuple[list[Statement], list[LeftOut]]:
         if lines and lines[0].lstrip().startswith("%%"):  # a cell magic: the whole cell is not Python
             left_out.append(LeftOut(number, 1, "magic"))
             continue
-        kept, dropped = _python_lines(lines)
+        kept, dropped, tree = _python_lines(lines)
         left_out += [LeftOut(number, i, reason) for i, reason in dropped]
-        try:
-            tree = ast.parse("\n".join(kept))
-        except UNPARSABLE as exc:
+        if not isinstance(tree, ast.Module):
             broken = _broken(number, kept)
             if not broken:  # kept whole, its syntax error is reported; else it is only noted
-                line = exc.lineno if isinstance(exc, SyntaxError) else None
+                line = tree.lineno if isinstance(tree, SyntaxError) else None
                 left_out.append(LeftOut(number, line or 1, "unparsable"))
             statements += broken
             continue
@@ -156,24 +154,30 @@ def parse(cells: list[str | None]) -> tuple[list[Statement], list[LeftOut]]:
     return statements, left_out
 
 
-def _python_lines(lines: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
-    """The cell with its IPython-only lines blanked (numbers stay true), and which those were.
+def _python_lines(lines: list[str]) -> tuple[list[str], list[tuple[int, str]], ast.Module | Exception]:
+    """The cell with its IPython-only lines blanked (numbers stay true), which those were, and
+    its syntax tree (or why it has none).
 
     Only a cell that is not Python as it stands is touched: a ``%`` that continues an
     expression, or a "!" inside a string, is Python and stays.
     """
-    try:
-        ast.parse("\n".join(lines))
-        return lines, []
-    except UNPARSABLE:
-        pass
+    as_is = _parsed(lines)
+    if isinstance(as_is, ast.Module):
+        return lines, [], as_is
     kept, dropped = [], []
     for i, line in enumerate(lines, start=1):
         reason = _not_python(line)
         kept.append("" if reason else line)
         if reason:
             dropped.append((i, reason))
-    return kept, dropped
+    return kept, dropped, _parsed(kept) if dropped else as_is
+
+
+def _parsed(lines: list[str]) -> ast.Module | Exception:
+    try:
+        return ast.parse("\n".join(lines))
+    except UNPARSABLE as exc:
+        return exc
 
 
 def _not_python(line: str) -> str:
