@@ -290,9 +290,10 @@ class _Scripted:
 
 @settings(max_examples=80, derandomize=True)
 @given(st.lists(st.sampled_from(["answer", "timeout", "crashed"]), min_size=1, max_size=12))
-def test_after_a_time_out_calls_get_a_short_leash_until_one_answers(script: list[str]) -> None:
-    """Code that loops forever costs about one call limit per exercise; code that hung once gets its
-    full limit back as soon as it answers."""
+def test_after_a_time_out_the_next_call_gets_a_short_leash_and_code_that_loops_is_not_restarted(
+        script: list[str]) -> None:
+    """Code that loops forever costs one call limit and one leash per exercise; code that hung once
+    gets its full limit back as soon as it answers."""
     from grader.sandbox import runner as policy
     from grader.sandbox.messages import Call, WorkerGone
 
@@ -300,15 +301,18 @@ def test_after_a_time_out_calls_get_a_short_leash_until_one_answers(script: list
     course_limits = Limits(call_seconds=5.0, exercise_seconds=600.0)
     sandbox = policy.SandboxRunner(b"", "f.py", "f", course_limits, start=lambda: _Scripted(script, limits))
     leash = max(policy.MIN_LEASH, policy.LEASH * 5.0)
-    previous = None
+    outcomes: list[str] = []
     for _ in range(len(script)):
         try:
             sandbox.call(Call("f", (), {}))
             outcome = "answer"
         except WorkerGone as gone:
             outcome = gone.reason
+        failures = sum(o != "answer" for o in outcomes)
+        looped = outcomes[-2:] == ["timeout", "timeout"]
+        assert (outcome == "gave-up") == (looped or failures > policy.MAX_RESTARTS), (script, outcomes)
         if outcome == "gave-up":
             break
-        wanted = leash if previous == "timeout" else 5.0
+        wanted = leash if outcomes[-1:] == ["timeout"] else 5.0
         assert abs(limits[-1] - wanted) < 0.05, (script, limits)
-        previous = outcome
+        outcomes.append(outcome)

@@ -3,7 +3,8 @@
 Real sandboxed processes under the two tiers that fence children (bubblewrap and
 Landlock): each child may write only its own folder, which is gone when it ends;
 a crash is reported with its exit status and leaves the zygote serving; a child
-that must be killed takes the zygote with it and the next one gets a fresh zygote.
+that must be killed is killed by its zygote, which serves the next (or, where it
+cannot kill a child alone, goes with it and the next gets a fresh zygote).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import torch
 from grader.course import Course, ExerciseEntry, Limits
 from grader.sandbox import confine
 from grader.sandbox.messages import Call, WorkerGone
-from grader.sandbox.zygote import SharedZygote, StudentSandbox, zygote_limits
+from grader.sandbox.zygote import SharedZygote, StudentSandbox, Zygote, zygote_limits
 
 FAST = Limits(call_seconds=2, exercise_seconds=30, memory_mb=4096, output_kb=256)
 
@@ -100,8 +101,22 @@ def test_a_crash_is_reported_with_its_status_and_the_zygote_serves_the_next(cour
     assert shared.zygote is zygote
 
 
-def test_a_child_that_must_be_killed_takes_its_zygote_and_the_next_gets_a_fresh_one(
+def test_a_child_that_must_be_killed_dies_alone_and_the_zygote_serves_the_next(
         course: Course, shared: SharedZygote) -> None:
+    with pytest.raises(WorkerGone) as gone:
+        _softmax(course, shared, "def softmax(x, dim=-1):\n    while True:\n        pass\n")
+    assert gone.value.reason == "timeout"
+    zygote = shared.zygote
+    assert zygote is not None and zygote.alive() and zygote.kills_children  # seccomp: no grandchildren
+    plus_one = "import torch\ndef softmax(x, dim=-1):\n    return x + 1\n"
+    assert _softmax(course, shared, plus_one).tolist() == [1, 1]
+    assert shared.zygote is zygote
+    assert _softmax(course, shared, LOOKS_FOR_THEM).item() == 0.0  # the killed child left nothing
+
+
+def test_where_a_child_cannot_be_killed_alone_its_zygote_goes_and_the_next_gets_a_fresh_one(
+        course: Course, shared: SharedZygote, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Zygote, "_wait_ready", _refusing_to_kill(Zygote._wait_ready))
     with pytest.raises(WorkerGone) as gone:
         _softmax(course, shared, "def softmax(x, dim=-1):\n    while True:\n        pass\n")
     assert gone.value.reason == "timeout"
@@ -110,3 +125,12 @@ def test_a_child_that_must_be_killed_takes_its_zygote_and_the_next_gets_a_fresh_
     plus_one = "import torch\ndef softmax(x, dim=-1):\n    return x + 1\n"
     assert _softmax(course, shared, plus_one).tolist() == [1, 1]
     assert shared.zygote is not killed
+
+
+def _refusing_to_kill(wait_ready):  # type: ignore[no-untyped-def]
+    """``Zygote._wait_ready`` as on a kernel without pid file descriptors: no child is killed alone."""
+    def wait(self: Zygote) -> bool:
+        ready: bool = wait_ready(self)
+        self.kills_children = False
+        return ready
+    return wait

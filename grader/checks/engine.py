@@ -42,12 +42,19 @@ GONE_KINDS = {
 
 
 class _Stop(BaseException):  # noqa: N818 - BaseException: hypothesis must not shrink further
-    """Stop the search now with this failure (and the input that showed it, if any)."""
+    """Stop the search now with this failure (and the input that showed it, if any).
 
-    def __init__(self, failure: Failure, case: Case | None = None) -> None:
+    ``known``: the failure's root cause was explained by an earlier check, so it needs
+    neither a smaller input nor a diagnosis here (``grade_checks`` points to that check).
+    """
+
+    def __init__(self, failure: Failure, case: Case | None = None, known: bool = False) -> None:
         super().__init__(failure.kind.value)
-        self.failure, self.case = failure, case
+        self.failure, self.case, self.known = failure, case, known
 
+
+Known = frozenset[tuple[str, ...]]
+"""Root causes (``root_cause``) an earlier check of the same file has explained."""
 
 UNCONDITIONAL = {Kind.NOT_IMPLEMENTED, Kind.MISSING_FUNCTION}
 """Failures any input shows: reported at once, with no input to shrink."""
@@ -74,10 +81,13 @@ class _Found(Exception):
 class _Search:
     """The test function hypothesis calls: it counts, remembers and bounds the shrinking."""
 
-    def __init__(self, check: Check, target: Target, wanted: frozenset[Kind] | None = None) -> None:
+    def __init__(self, check: Check, target: Target, wanted: frozenset[Kind] | None = None,
+                 known: Known = frozenset()) -> None:
         self.check, self.target = check, target
         self.wanted = wanted
         """Only failures of these kinds count (the others pass); None: every failure counts."""
+        self.known = known
+        """Root causes earlier checks explained: met first, they stop the search at once."""
         self.seen = 0
         self.best_at = 0
         self.current: Case | None = None
@@ -100,6 +110,8 @@ class _Search:
             return
         if failure.kind in UNCONDITIONAL:
             raise _Stop(failure)
+        if self.best is None and root_cause(failure) in self.known:
+            raise _Stop(failure, case, known=True)
         if self.best is None:
             self.best_at, self.shrink_start = self.seen, time.monotonic()
         if len(self.failing) < DIAGNOSIS_CASES:
@@ -171,7 +183,7 @@ class Replays:
         self.cases[id(exercise), check.name] = cases
 
     def run(self, check: Check, target: Target, examples: int,
-            shrink: bool = True) -> tuple[Status, int, Failure | None]:
+            shrink: bool = True, known: Known = frozenset()) -> tuple[Status, int, Failure | None]:
         key = (id(target.exercise), check.name)  # specs are loaded once per process
         recorded = self._shared(self.cases, key, target, check, "passed")
         if recorded:  # an empty list proves nothing: a check never passes on zero examples
@@ -180,19 +192,19 @@ class Replays:
                     failure = check.verify(target, case)
                 except WorkerGone as gone:
                     return Status.FAILED, seen, gone_at(target, case, gone, check.name)
-                if failure is not None and failure.kind in UNCONDITIONAL:
+                if failure is not None and (failure.kind in UNCONDITIONAL or root_cause(failure) in known):
                     return Status.FAILED, seen, failure
                 if failure is not None and self.only:  # no search: the recorded input is the example
                     explained = explain(target, [case], failure, check.name)
                     return Status.FAILED, seen, dataclasses.replace(explained, origin="bank")
                 if failure is not None:
-                    known = self._known_failure(check, target, key, case)
-                    if known is not None:
-                        return Status.FAILED, seen, known
+                    shared = self._known_failure(check, target, key, case)
+                    if shared is not None:
+                        return Status.FAILED, seen, shared
                     break
             else:
                 return Status.PASSED, len(recorded), None
-        search = _Search(check, target)
+        search = _Search(check, target, known=known)
         status, seen, failure = _run(search, examples, shrink, fresh=lambda: self._fresh(key, target, check))
         if status is Status.PASSED:
             self._share(self.cases, key, target, check, "passed", search.passed)
@@ -238,10 +250,13 @@ class Replays:
         return cases
 
 
-def run_check(check: Check, target: Target, examples: int,
-              shrink: bool = True) -> tuple[Status, int, Failure | None]:
-    """Search for an input that breaks ``check``; shrink it (unless told not to); explain it."""
-    return _run(_Search(check, target), examples, shrink)
+def run_check(check: Check, target: Target, examples: int, shrink: bool = True,
+              known: Known = frozenset()) -> tuple[Status, int, Failure | None]:
+    """Search for an input that breaks ``check``; shrink it (unless told not to); explain it.
+
+    A first failure whose root cause is in ``known`` is returned as it is, unexplained.
+    """
+    return _run(_Search(check, target, known=known), examples, shrink)
 
 
 def record(check: Check, target: Target, examples: int, seed: int) -> list[Case]:
@@ -261,7 +276,7 @@ def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
     try:
         _hypothesis(search, examples, shrink, seed)
     except (_Found, _Stop) as found:
-        if found.case is None:
+        if found.case is None or (isinstance(found, _Stop) and found.known):
             return Status.FAILED, search.seen, found.failure
         shown = _past_side_symptom(search, found, examples) if shrink else found
         assert shown.case is not None
@@ -434,7 +449,7 @@ def grade_checks(exercise: Exercise, runner: Runner, points: float,
             memo = replays.memo if replays is not None else None
             target = Target(exercise, exercise.function(check.function), runner, memo)
             examples = max(1, round(exercise.examples * check.effort))
-            status, seen, failure = run(check, target, examples, shrink)
+            status, seen, failure = run(check, target, examples, shrink, frozenset(causes))
             result = check_result(check, checks, points, status, seen, failure)
             cause = root_cause(failure)
             if cause is not None and cause in causes:  # explained once, where it was first met

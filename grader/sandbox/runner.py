@@ -23,9 +23,10 @@ from grader.sandbox.messages import Call, Hello, Reply, WorkerGone, call_frame, 
 MAX_RESTARTS = 2
 
 LEASH = 0.1
-"""After a time-out, the next calls get this share of the call limit (at least ``MIN_LEASH`` s) until
-one answers: code that loops forever then costs about one call limit per exercise, not one per
-check, while code that only hung on one input answers the next and gets its full limit back."""
+"""After a time-out, the next call gets this share of the call limit (at least ``MIN_LEASH`` s): code
+that only hung on one input answers it and gets its full limit back, while code that times out on
+the leash too is taken to loop forever and is not started again (``hangs``). A file that loops
+forever then costs one call limit and a leash per exercise, not one call limit per check."""
 MIN_LEASH = 0.25
 
 
@@ -66,6 +67,8 @@ class SandboxRunner:
         self.restarts = 0
         self.leashed = False
         """Whether the last call timed out (and none has answered since): see ``LEASH``."""
+        self.hangs = False
+        """Whether a call timed out on the leash as well: the code loops forever, so no restart."""
         self.process: Channel | None = self._start()
 
     def _start(self) -> Channel:
@@ -80,7 +83,7 @@ class SandboxRunner:
 
     def _live(self) -> Channel:
         if self.process is None:
-            if self.restarts >= MAX_RESTARTS or time.monotonic() > self.deadline - 5:
+            if self.hangs or self.restarts >= MAX_RESTARTS or time.monotonic() > self.deadline - 5:
                 raise WorkerGone("gave-up", "the submission's process failed too often")
             self.restarts += 1
             self.process = self._start()
@@ -95,6 +98,7 @@ class SandboxRunner:
         except WorkerGone as gone:
             process.close()
             self.process = None
+            self.hangs = self.leashed and gone.reason == "timeout"
             self.leashed = gone.reason == "timeout"
             raise
         self.leashed = False

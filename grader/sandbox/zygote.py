@@ -27,6 +27,8 @@ from grader.sandbox.messages import Call, Hello, Reply, WorkerGone, parse_hello
 from grader.sandbox.process import START_SECONDS, Conversation, as_user, environment, kill_group, rlimits
 from grader.sandbox.runner import Channel, SandboxRunner
 
+KILL = b"K"  # worker.KILL: the zygote kills its running child
+
 
 class Zygote:
     """A confined interpreter that has imported torch and forks one child per exercise file.
@@ -35,8 +37,11 @@ class Zygote:
     folder with its one file, fences itself in (Landlock where the kernel has it,
     seccomp) and is reaped before the next is forked, so children of different
     students can share one zygote where ``confine.fences_children()`` holds.
-    Any child that must be killed (a time-out, an output flood, a garbled reply)
-    takes the zygote with it; ``alive()`` then says to start another.
+    A child that must be killed (a time-out, an output flood, a garbled reply) is
+    killed by the zygote on request (``worker.KILL``) where children run under
+    seccomp, so they cannot leave processes behind, and the zygote lives on;
+    elsewhere, or when the zygote does not answer, the zygote goes with it and
+    ``alive()`` says to start another.
     """
 
     def __init__(self, limits: Limits, device: str = "cpu") -> None:
@@ -60,6 +65,8 @@ class Zygote:
         self.failed: Hello | None = None
         """Why no child can start here (the device asked for is not usable), once known."""
         self.ready = False
+        self.kills_children = False
+        """Whether a child alone can be killed (the zygote can await it and a request together)."""
         self.child: ZygoteChild | None = None
         self.closed = False
 
@@ -102,6 +109,7 @@ class Zygote:
             header = self._receive(self.started + START_SECONDS)
             if header is not None and header.get("op") == "ready":
                 self.ready = True
+                self.kills_children = header.get("kills") is True and self.tier.seccomp
             elif header is not None and header.get("op") == "hello":  # it could not start: say why
                 try:
                     self.failed = parse_hello(header, self.device)
@@ -131,6 +139,14 @@ class Zygote:
     def alive(self) -> bool:
         return not self.closed and self.proc.poll() is None
 
+    def kill_child(self) -> None:
+        """Ask the zygote to kill its child; the zygote itself when it cannot (``reaped`` then notices)."""
+        if self.kills_children and self.alive():
+            with contextlib.suppress(OSError):
+                self.control.send(KILL)
+                return
+        self.kill()
+
     def kill(self) -> None:
         kill_group(self.proc)
         self.proc.wait()
@@ -155,7 +171,9 @@ class ZygoteChild(Conversation):
         super().__init__(to_child, from_child, outputs, limits, zygote.device, watch)
 
     def kill(self) -> None:
-        self.zygote.kill()
+        if self.reaped:
+            return  # already ended: nothing of it is left to kill
+        self.zygote.kill_child()
 
     def ended(self) -> int | None:
         if not self.reaped:
