@@ -113,3 +113,38 @@ def test_a_second_process_meets_the_shared_inputs_without_a_search(course: Cours
     store = ReplayStore(tmp_path, KEY)
     second = grade_checks(_spec(course, number), reference, 10, replays=Replays(store=store))
     assert [(c.name, c.status, c.examples) for c in second] == [(c.name, c.status, c.examples) for c in first]
+
+
+@pytest.mark.parametrize("number", ["05", "13"])
+def test_a_mistake_another_process_shrank_is_not_shrunk_again_even_before_any_check_passed(
+        course: Course, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, number: str) -> None:
+    """The first process meets the mistake before any submission passed a check (nothing recorded):
+    the second finds its smallest inputs in the store at its first failure and stops there."""
+    exercise = _spec(course, number)
+    mistake = exercise.mistakes[0]
+    functions = {**exercise.references(), mistake.function: mistake.impl}
+    first = grade_checks(exercise, LocalRunner(functions), 10,
+                         replays=Replays(store=ReplayStore(tmp_path, KEY)))
+    shrinks = []
+    real_hypothesis = engine._hypothesis
+
+    def counting(search: engine._Search, examples: int, shrink: bool, seed: int | None = None) -> None:
+        try:
+            real_hypothesis(search, examples, shrink, seed)
+        finally:
+            shrinks.append(search.best is not None)  # a failure of its own found: it was shrunk here
+
+    monkeypatch.setattr(engine, "_hypothesis", counting)
+    second = grade_checks(_spec(course, number), LocalRunner(functions), 10,
+                          replays=Replays(store=ReplayStore(tmp_path, KEY)))
+    failed = [(a, b) for a, b in zip(first, second, strict=True)
+              if a.failure is not None and a.failure.inputs]
+    assert failed  # the mistake shows
+    for a, b in failed:
+        assert (a.status, a.score) == (b.status, b.score)
+        assert b.failure is not None and a.failure is not None
+        assert b.failure.inputs == a.failure.inputs
+        assert b.failure.suspected_mistake == a.failure.suspected_mistake
+        assert b.examples <= a.examples
+    assert [c.status for c in second] == [c.status for c in first]
+    assert shrinks and not any(shrinks)

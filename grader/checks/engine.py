@@ -48,13 +48,20 @@ class _Stop(BaseException):  # noqa: N818 - BaseException: hypothesis must not s
     neither a smaller input nor a diagnosis here (``grade_checks`` points to that check).
     """
 
-    def __init__(self, failure: Failure, case: Case | None = None, known: bool = False) -> None:
+    def __init__(self, failure: Failure, case: Case | None = None, known: bool = False,
+                 explained: bool = False) -> None:
         super().__init__(failure.kind.value)
         self.failure, self.case, self.known = failure, case, known
+        self.explained = explained
+        """The failure is already shown on an input and explained (``Replays``): report it as it is."""
 
 
 Known = frozenset[tuple[str, ...]]
 """Root causes (``root_cause``) an earlier check of the same file has explained."""
+
+MetBefore = Callable[[Case], "Failure | None"]
+"""Given a submission's first failing input: its failure on an earlier submission's smallest failing
+input, explained, when one fails too (``Replays``); None to search and shrink as usual."""
 
 UNCONDITIONAL = {Kind.NOT_IMPLEMENTED, Kind.MISSING_FUNCTION}
 """Failures any input shows: reported at once, with no input to shrink."""
@@ -82,8 +89,10 @@ class _Search:
     """The test function hypothesis calls: it counts, remembers and bounds the shrinking."""
 
     def __init__(self, check: Check, target: Target, wanted: frozenset[Kind] | None = None,
-                 known: Known = frozenset()) -> None:
+                 known: Known = frozenset(), met_before: MetBefore | None = None) -> None:
         self.check, self.target = check, target
+        self.met_before = met_before
+        """At the first failure: the failure as earlier submissions' smallest inputs show it, if one does."""
         self.wanted = wanted
         """Only failures of these kinds count (the others pass); None: every failure counts."""
         self.known = known
@@ -112,6 +121,10 @@ class _Search:
             raise _Stop(failure)
         if self.best is None and root_cause(failure) in self.known:
             raise _Stop(failure, case, known=True)
+        if self.best is None and self.met_before is not None:
+            shared = self.met_before(case)
+            if shared is not None:
+                raise _Stop(shared, explained=True)
         if self.best is None:
             self.best_at, self.shrink_start = self.seen, time.monotonic()
         if len(self.failing) < DIAGNOSIS_CASES:
@@ -204,7 +217,8 @@ class Replays:
                     break
             else:
                 return Status.PASSED, len(recorded), None
-        search = _Search(check, target, known=known)
+        met_before = None if self.only else lambda case: self._known_failure(check, target, key, case)
+        search = _Search(check, target, known=known, met_before=met_before)
         status, seen, failure = _run(search, examples, shrink, fresh=lambda: self._fresh(key, target, check))
         if status is Status.PASSED:
             self._share(self.cases, key, target, check, "passed", search.passed)
@@ -215,8 +229,12 @@ class Replays:
 
     def _known_failure(self, check: Check, target: Target, key: tuple[int, str],
                        first: Case) -> Failure | None:
-        """This submission's failure on an earlier submission's smallest failing input, explained."""
-        for small in self._shared(self.shrunk, key, target, check, "shrunk") or []:
+        """This submission's failure on an earlier submission's smallest failing input, explained.
+
+        What other grading processes found since is read again: a mistake one of them
+        shrank is then not shrunk here too.
+        """
+        for small in self._shared(self.shrunk, key, target, check, "shrunk", again=True) or []:
             try:
                 failure = check.verify(target, small)
             except WorkerGone as gone:
@@ -234,12 +252,12 @@ class Replays:
         return drawn
 
     def _shared(self, kept: dict[tuple[int, str], list[Case]], key: tuple[int, str], target: Target,
-                check: Check, what: str) -> list[Case] | None:
-        """What this process has for ``key``, or else what another one left in the store."""
-        if key not in kept and self.store is not None:
+                check: Check, what: str, again: bool = False) -> list[Case] | None:
+        """What this process has for ``key``, or else (or ``again``: first) what the store holds now."""
+        if (again or key not in kept) and self.store is not None:
             found = self.store.load(target.exercise.id, check.name, what)
             if found is not None:
-                kept[key] = found
+                kept[key] = _merged(found, kept.get(key, [])) if again else found
         return kept.get(key)
 
     def _share(self, kept: dict[tuple[int, str], list[Case]], key: tuple[int, str], target: Target,
@@ -248,6 +266,14 @@ class Replays:
         if self.store is not None:
             self.store.save(target.exercise.id, check.name, what, cases)
         return cases
+
+
+def _merged(first: list[Case], then: list[Case]) -> list[Case]:
+    """``first``, then those of ``then`` with other values: the store's newest, and this process's own."""
+    from grader.checks.target import digest
+
+    seen = {digest(case) for case in first}
+    return [*first, *(case for case in then if digest(case) not in seen)]
 
 
 def run_check(check: Check, target: Target, examples: int, shrink: bool = True,
@@ -276,7 +302,7 @@ def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
     try:
         _hypothesis(search, examples, shrink, seed)
     except (_Found, _Stop) as found:
-        if found.case is None or (isinstance(found, _Stop) and found.known):
+        if found.case is None or (isinstance(found, _Stop) and (found.known or found.explained)):
             return Status.FAILED, search.seen, found.failure
         shown = _past_side_symptom(search, found, examples) if shrink else found
         assert shown.case is not None
