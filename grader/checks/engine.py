@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -199,24 +199,12 @@ class Replays:
             shrink: bool = True, known: Known = frozenset()) -> tuple[Status, int, Failure | None]:
         key = (id(target.exercise), check.name)  # specs are loaded once per process
         recorded = self._shared(self.cases, key, target, check, "passed")
-        if recorded:  # an empty list proves nothing: a check never passes on zero examples
-            for seen, case in enumerate(recorded, start=1):
-                try:
-                    failure = check.verify(target, case)
-                except WorkerGone as gone:
-                    return Status.FAILED, seen, gone_at(target, case, gone, check.name)
-                if failure is not None and (failure.kind in UNCONDITIONAL or root_cause(failure) in known):
-                    return Status.FAILED, seen, failure
-                if failure is not None and self.only:  # no search: the recorded input is the example
-                    explained = explain(target, [case], failure, check.name)
-                    return Status.FAILED, seen, dataclasses.replace(explained, origin="bank")
-                if failure is not None:
-                    shared = self._known_failure(check, target, key, case)
-                    if shared is not None:
-                        return Status.FAILED, seen, shared
-                    break
-            else:
-                return Status.PASSED, len(recorded), None
+        try:
+            found = self._replay(check, target, key, recorded, known) if recorded else None
+        finally:
+            target.forget_ahead()
+        if found is not None:
+            return found
         met_before = None if self.only else lambda case: self._known_failure(check, target, key, case)
         search = _Search(check, target, known=known, met_before=met_before)
         status, seen, failure = _run(search, examples, shrink, fresh=lambda: self._fresh(key, target, check))
@@ -226,6 +214,34 @@ class Replays:
             shrunk = [search.best.case, *self.shrunk.get(key, [])][:SHARED_FAILURES]
             self._share(self.shrunk, key, target, check, "shrunk", shrunk)
         return status, seen, failure
+
+    def _replay(self, check: Check, target: Target, key: tuple[int, str], recorded: list[Case],
+                known: Known) -> tuple[Status, int, Failure | None] | None:
+        """Meet the recorded inputs, sent ahead in growing windows: the result, or None to search.
+
+        A window's calls cost one exchange with the student's process instead of one each;
+        it starts small because a failing submission usually fails early.
+        """
+        flags = check.first_call()
+        windows = dict(_windows(len(recorded))) if flags is not None else {}
+        for seen, case in enumerate(recorded, start=1):
+            if seen - 1 in windows:
+                assert flags is not None
+                target.send_ahead(recorded[seen - 1: windows[seen - 1]], flags)
+            try:
+                failure = check.verify(target, case)
+            except WorkerGone as gone:
+                return Status.FAILED, seen, gone_at(target, case, gone, check.name)
+            if failure is not None and (failure.kind in UNCONDITIONAL or root_cause(failure) in known):
+                return Status.FAILED, seen, failure
+            if failure is not None and self.only:  # no search: the recorded input is the example
+                explained = explain(target, [case], failure, check.name)
+                return Status.FAILED, seen, dataclasses.replace(explained, origin="bank")
+            if failure is not None:
+                target.forget_ahead()
+                shared = self._known_failure(check, target, key, case)
+                return (Status.FAILED, seen, shared) if shared is not None else None
+        return Status.PASSED, len(recorded), None
 
     def _known_failure(self, check: Check, target: Target, key: tuple[int, str],
                        first: Case) -> Failure | None:
@@ -266,6 +282,18 @@ class Replays:
         if self.store is not None:
             self.store.save(target.exercise.id, check.name, what, cases)
         return cases
+
+
+FIRST_WINDOW, LAST_WINDOW = 4, 32
+"""Recorded inputs sent ahead at once: 4, then twice as many each time, up to 32."""
+
+
+def _windows(count: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of each window of ``count`` recorded inputs."""
+    start, size = 0, FIRST_WINDOW
+    while start < count:
+        yield start, min(count, start + size)
+        start, size = start + size, min(LAST_WINDOW, 2 * size)
 
 
 def _merged(first: list[Case], then: list[Case]) -> list[Case]:

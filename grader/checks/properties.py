@@ -50,6 +50,11 @@ class Check:
     def verify(self, target: Target, case: Case) -> Failure | None:
         raise NotImplementedError
 
+    def first_call(self) -> dict[str, Any] | None:
+        """The flags of ``verify``'s first call, made on the case itself, so that it can be sent
+        ahead (``Target.send_ahead``); None when that call is not known before ``verify`` runs."""
+        return {}
+
 
 @dataclass(frozen=True, slots=True)
 class MatchesReference(Check):
@@ -62,6 +67,9 @@ class MatchesReference(Check):
 @dataclass(frozen=True, slots=True)
 class KeepsInputs(Check):
     """The inputs hold the same values (and were not written to) after the call."""
+
+    def first_call(self) -> dict[str, Any] | None:
+        return {"echo_inputs": True}
 
     def verify(self, target: Target, case: Case) -> Failure | None:
         reply = target.call(case, echo_inputs=True)
@@ -92,6 +100,9 @@ def _tensor_names(function: Function, case: Case) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class GradientsMatch(Check):
     """d(output · g)/d(input) for a fixed random g agrees with the reference's."""
+
+    def first_call(self) -> dict[str, Any] | None:
+        return None  # a copy of the case, made in ``verify``
 
     def verify(self, target: Target, case: Case) -> Failure | None:
         marked = _marked(case)
@@ -202,6 +213,9 @@ class Relates(Check):
     """A rule across two calls: the output on a related input relates to the first output."""
 
     relation: Relation | None = None
+
+    def first_call(self) -> dict[str, Any] | None:
+        return None  # two calls per input: sending the first ones ahead would change their order
 
     def verify(self, target: Target, case: Case) -> Failure | None:
         assert self.relation is not None

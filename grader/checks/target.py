@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -19,7 +19,7 @@ import torch
 from grader.checks.strategies import map_tensors
 from grader.exercise import Case, Exercise, Function
 from grader.sandbox.evaluate import tensors_in
-from grader.sandbox.messages import Call, Reply
+from grader.sandbox.messages import Call, Reply, WorkerGone
 from grader.sandbox.runner import Runner
 
 
@@ -67,12 +67,33 @@ class Target:
     runner: Runner
     memo: Memo | None = None
     """Reference outputs by input, kept across submissions in a class run (see ``Replays``)."""
+    ahead: dict[tuple[int, str], tuple[Case, Reply | WorkerGone]] = field(default_factory=dict)
+    """Answers to calls sent ahead (``send_ahead``), by (id of the case, flags), until asked for."""
 
     def call(self, case: Case, **flags: Any) -> Reply:
-        args, kwargs = self.function.split(case)
-        reply: Reply = self.runner.call(Call(self.function.name, args, kwargs,
-                                             forbidden=self.exercise.forbidden, **flags))
+        answered = self.ahead.pop((id(case), repr(flags)), None)
+        if answered is not None and answered[0] is case:
+            if isinstance(answered[1], WorkerGone):
+                raise answered[1]
+            return answered[1]
+        reply: Reply = self.runner.call(self._call(case, flags))
         return reply
+
+    def send_ahead(self, cases: list[Case], flags: dict[str, Any]) -> None:
+        """Call the student's function on ``cases`` now, in one pipelined exchange, for ``call`` to
+        answer later: the same answers, in the same order, as calling them one by one. A process
+        that stops on one leaves that call's ``WorkerGone`` for ``call`` to raise in its turn."""
+        answers = self.runner.call_many([self._call(case, flags) for case in cases])
+        for case, answer in zip(cases, answers, strict=False):
+            self.ahead[id(case), repr(flags)] = (case, answer)
+
+    def forget_ahead(self) -> None:
+        """Drop answers sent ahead and never asked for (the check stopped before their turn)."""
+        self.ahead.clear()
+
+    def _call(self, case: Case, flags: dict[str, Any]) -> Call:
+        args, kwargs = self.function.split(case)
+        return Call(self.function.name, args, kwargs, forbidden=self.exercise.forbidden, **flags)
 
     def reference(self, case: Case) -> Any:
         """The reference's output on ``case`` (never modified by its callers, so it can be shared)."""

@@ -14,14 +14,16 @@ student's process (which imports torch too) starts while the grader loads.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,10 @@ from grader.sandbox.messages import (
 )
 
 START_SECONDS = 60.0  # importing torch on a loaded 2-core machine can take a while
+AHEAD = 16
+"""Calls sent to the student's process before their turn (``Conversation.pipeline``)."""
+AHEAD_BYTES = 48 << 10
+"""Bytes of calls sent ahead, at most (a single call may be larger: it is sent alone)."""
 KEEP_OUTPUT = 8 << 10  # bytes of the student's output kept for feedback
 
 
@@ -204,19 +210,53 @@ class Conversation:
         return self.hello
 
     def call(self, call: Call, deadline: float) -> Reply:
+        (reply,) = self.pipeline([call], lambda: deadline - time.monotonic(), deadline)
+        return reply
+
+    def pipeline(self, calls: Sequence[Call], limit: Callable[[], float], deadline: float) -> Iterator[Reply]:
+        """The replies to ``calls``, in order, with up to ``AHEAD`` calls sent before their turn.
+
+        The process answers in order, so each reply is due ``limit()`` seconds after the one
+        before it arrived, as if each call were sent alone (and never after ``deadline``).
+        Meanwhile the grader judges the replies it has: one round trip's wait, not one per
+        input. Calls written ahead stay under ``AHEAD_BYTES`` and every write has a deadline,
+        so a process that stops reading (or shrinks its pipe) times out, never blocks the grader.
+        """
         from grader.sandbox import protocol
 
-        self.next_id += 1
-        header, buffers = call_frame(call, self.next_id)
+        device = self.hello.device if self.hello else self.device
+        frames = []
+        for call in calls:
+            self.next_id += 1
+            frames.append((self.next_id, protocol.pack(*call_frame(call, self.next_id))))
+        due = min(deadline, time.monotonic() + limit())
+        sent = 0
+        for answered, (ident, _) in enumerate(frames):
+            waiting = sum(len(frame) for _, frame in frames[answered:sent])
+            while sent < len(frames) and (sent == answered or (
+                    sent - answered < AHEAD and waiting + len(frames[sent][1]) <= AHEAD_BYTES)):
+                self._send(frames[sent][1], due)
+                waiting += len(frames[sent][1])
+                sent += 1
+            reply: Reply = self.receive(due, functools.partial(_reply_to, ident=ident, device=device))
+            due = min(deadline, time.monotonic() + limit())
+            yield reply
+
+    def _send(self, frame: bytes, deadline: float) -> None:
+        """Write a whole frame to the process before ``deadline`` (it reads calls between calls)."""
+        fd = self.to_child.fileno()
+        view = memoryview(frame)
         try:
-            self.to_child.write(protocol.pack(header, buffers))
-            self.to_child.flush()
-        except (BrokenPipeError, OSError):
+            os.set_blocking(fd, False)
+            while view:
+                if not select.select([], [fd], [], max(0.0, deadline - time.monotonic()))[1]:
+                    raise self.gone("timeout")
+                try:
+                    view = view[os.write(fd, view):]
+                except BlockingIOError:
+                    continue
+        except (BrokenPipeError, OSError, ValueError):
             raise self.gone("crashed") from None
-        device, ident = self.hello.device if self.hello else self.device, self.next_id
-        reply: Reply = self.receive(
-            deadline, lambda header, payload: parse_reply(header, payload, ident, device))
-        return reply
 
     def _close_pipes(self) -> None:
         if self.disk is not None:
@@ -227,6 +267,10 @@ class Conversation:
             with contextlib.suppress(OSError):
                 stream.close()
         os.close(self.from_child)
+
+
+def _reply_to(header: dict[str, Any], payload: list[bytes], ident: int, device: str) -> Reply:
+    return parse_reply(header, payload, ident, device)
 
 
 def environment(home: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +206,9 @@ class FailedStart:
     def call(self, call: Call, deadline: float) -> Reply:
         self.wait_hello(deadline)
         raise WorkerGone("crashed", "the sandbox could not start")
+
+    def pipeline(self, calls: Sequence[Call], limit: Callable[[], float], deadline: float) -> Iterator[Reply]:
+        yield self.call(calls[0], deadline)
 
     def close(self) -> None:
         pass
