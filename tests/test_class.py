@@ -341,7 +341,9 @@ def test_a_dask_cluster_grades_into_the_same_gradebook(klass, tmp_path: Path) ->
     course_root, subs = klass
     course = load_course(course_root)
     roster = scan(course, subs, course.resolve("08"))
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    # ":0": a free port; even without a dashboard the scheduler serves HTTP, by default on 8787,
+    # which another cluster on this machine (a test beside this one) may hold.
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Gradebook(tmp_path) as book:
         run = run_class(course, roster, book, executor_for(None, cluster.scheduler_address))
         assert run.graded == 3 and not run.not_graded
@@ -509,7 +511,7 @@ def test_a_tls_cluster_grades_and_a_client_without_a_certificate_is_turned_away(
     course_root, subs = klass
     course = load_course(course_root)
     roster = scan(course, subs, course.resolve("08"))
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
                       protocol="tls://", host="127.0.0.1", security=security) as cluster, \
             Gradebook(tmp_path / "g") as book:
         address = cluster.scheduler_address

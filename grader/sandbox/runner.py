@@ -106,17 +106,19 @@ class SandboxRunner:
         When the process stops on one, that call's ``WorkerGone`` ends the list: the calls after
         it were not answered (a call to this runner starts the process again).
         """
-        answers: list[Reply | WorkerGone] = []
         try:
             process = self._live()
+        except WorkerGone as gave_up:
+            return [gave_up]
+        answers: list[Reply | WorkerGone] = []
+        try:
             process.wait_hello(self.deadline)
             for reply in process.pipeline(calls, self.call_limit, self.deadline):
                 answers.append(reply)
                 self.leashed = False
         except WorkerGone as gone:
-            if self.process is not None:
-                self.process.close()
-                self.process = None
+            process.close()
+            self.process = None
             self.hangs = self.leashed and gone.reason == "timeout"
             self.leashed = gone.reason == "timeout"
             answers.append(gone)

@@ -105,12 +105,15 @@ def zygote(worker: Any, control_fd: int, writer: Any, config: dict[str, Any]) ->
     behind: seccomp denies fork), this process says how ("exited") and removes
     its folder, so nothing of one child reaches the next.
     """
+    import gc
     import shutil
     import socket
     import tempfile
 
     control = socket.socket(fileno=control_fd)  # ``writer`` writes to the same socket
     protocol = worker.p
+    gc.collect()
+    gc.freeze()  # a child's collections then leave torch's objects (and their shared pages) untouched
     protocol.write_frame(writer, {"op": "ready", "device": worker.device, "kills": _can_watch()}, [])
     while True:
         try:
