@@ -2,19 +2,24 @@
 
 Each file under ``tests/submissions/realistic/`` carries one mistake as it appears in
 textbooks, tutorials and homework (a module built inside the function, numpy ported to
-torch, a textbook's variable names and gate order). Graded by the real ``grade``
-command, each must be named: by its known mistake, or by a cause any wrong output can
-show (``checks.patterns``), in both languages.
+torch, a textbook's variable names and gate order). Graded once each in the real sandbox
+(and one through the real ``grade`` command), each must be named: by its known mistake, or
+by a cause any wrong output can show (``checks.patterns``), in both languages' results.json.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
 import pytest
 
+from grader.course import load_course
+from grader.feedback.gradescope import results_json
 from grader.feedback.messages import PATTERNS
+from grader.grading import grade_file
+from grader.results import ExerciseResult
 from tests.conftest import ROOT, grade
 
 REALISTIC = ROOT / "tests" / "submissions" / "realistic"
@@ -51,13 +56,20 @@ def test_every_realistic_file_has_its_expected_cause() -> None:
     assert sorted(CAUSES) == sorted(p.name for p in REALISTIC.glob("*.py"))
 
 
+@functools.cache
+def _graded(name: str) -> ExerciseResult:
+    """The file graded once, in the real sandbox, for both languages' feedback (rendered from the data)."""
+    course = load_course(ROOT / "course.yaml")
+    return grade_file(course, course.resolve(CAUSES[name][0]), REALISTIC / name)
+
+
 @pytest.mark.parametrize("lang", ["en", "ko"])
 @pytest.mark.parametrize("name", sorted(CAUSES))
 def test_real_code_gets_a_named_cause(name: str, lang: str) -> None:
     exercise, how, cause = CAUSES[name]
-    run = grade(exercise, "--file", str(REALISTIC / name), "--json", "--lang", lang, timeout=300)
-    assert run.code == 1, run.err[-2000:]
-    outputs = "\n".join(t["output"] for t in json.loads(run.out)["tests"])
+    result = _graded(name)
+    assert not result.passed and result.exercise == exercise
+    outputs = "\n".join(t["output"] for t in results_json([result], lang)["tests"])
     if how == "mistake":
         named = set(re.findall(r"\*\* \\?\[([\w+-]+)\\?\]", outputs))
         assert cause in named, (named, outputs[:3000])
