@@ -70,8 +70,10 @@ FAILURES: dict[str, dict[str, str]] = {
         "ko": "프로세스가 올바르지 않은 응답을 보냈습니다 ({detail}).",
     },
     "gave-up": {
-        "en": "Not run: your code's process failed too often in earlier checks.",
-        "ko": "실행하지 않음: 앞선 검사에서 프로세스가 너무 자주 실패했습니다.",
+        "en": ("Not run: your code's process failed too often in earlier checks, "
+               "or did not answer in time twice in a row."),
+        "ko": ("실행하지 않음: 앞선 검사에서 프로세스가 너무 자주 실패했거나, "
+               "두 번 연달아 시간 안에 답하지 못했습니다."),
     },
     "not-a-tensor": {
         "en": "{where} should be a torch.Tensor, but it is a {type}.",

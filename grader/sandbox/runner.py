@@ -89,7 +89,7 @@ class SandboxRunner:
     def _live(self) -> Channel:
         if self.process is None:
             if self.hangs or self.restarts >= MAX_RESTARTS or time.monotonic() > self.deadline - 5:
-                raise WorkerGone("gave-up", "the submission's process failed too often")
+                raise WorkerGone("gave-up", "the submission's process failed too often or loops forever")
             self.restarts += 1
             self.process = self._start()
         return self.process
