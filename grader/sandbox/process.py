@@ -218,9 +218,10 @@ class Conversation:
 
         The process answers in order, so each reply is due ``limit()`` seconds after the one
         before it arrived, as if each call were sent alone (and never after ``deadline``).
-        Meanwhile the grader judges the replies it has: one round trip's wait, not one per
-        input. Calls written ahead stay under ``AHEAD_BYTES`` and every write has a deadline,
-        so a process that stops reading (or shrinks its pipe) times out, never blocks the grader.
+        The process works through the calls back to back, without waiting for the grader to
+        wake up and send the next one: one exchange for many inputs. Calls written ahead stay
+        under ``AHEAD_BYTES`` and every write has a deadline, so a process that stops reading
+        (or shrinks its pipe) times out, never blocks the grader.
         """
         from grader.sandbox import protocol
 
