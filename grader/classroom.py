@@ -500,7 +500,7 @@ def on_pool(tasks: list[StudentTask], workers: int) -> Iterator[tuple[StudentTas
         yield task, ProcessDied("its grading process died each time it was graded alone")
 
 
-PRELOAD = ["torch", "hypothesis", "grader.checks.engine", "grader.classroom", "grader.forked"]
+PRELOAD = ["torch", "numpy", "hypothesis", "grader.checks.engine", "grader.classroom", "grader.forked"]
 """What the fork server imports once, for every grading process it forks (see ``_pool``)."""
 
 
