@@ -6,6 +6,8 @@ diagnosed mistake, on an input that may be an earlier submission's smallest fail
 
 from __future__ import annotations
 
+import collections
+
 import pytest
 
 from grader.checks.engine import Replays, grade_checks
@@ -64,3 +66,37 @@ def test_a_repeated_mistake_reuses_the_earlier_smallest_input(course: Course) ->
             assert a.failure.inputs == b.failure.inputs
             assert a.failure.suspected_mistake == b.failure.suspected_mistake
     assert any(a.failure is not None for a in first)
+
+
+class _Counting:
+    """A runner that notes each call (the objects it was asked about, and how) before answering."""
+
+    def __init__(self, inner: LocalRunner) -> None:
+        self.inner, self.asked = inner, collections.Counter[tuple[object, ...]]()
+        self.alive: list[object] = []  # no id is reused while the test counts
+
+    def call(self, call):  # type: ignore[no-untyped-def]
+        self.asked[(*map(id, call.args), *map(id, call.kwargs.values()), call.echo_inputs,
+                    call.cotangents is None)] += 1
+        self.alive.append(call)
+        return self.inner.call(call)
+
+    def call_many(self, calls):  # type: ignore[no-untyped-def]
+        return [self.call(c) for c in calls]
+
+
+@pytest.mark.parametrize("number", ["05", "12"])
+def test_explaining_a_failure_asks_the_student_about_each_input_once(course: Course, number: str) -> None:
+    """The diagnosis and the signature meet inputs the check already asked about: they get its answers."""
+    from grader.checks.catalog import standard_checks
+    from grader.checks.engine import run_check
+    from grader.checks.target import Target
+
+    entry = course.resolve(number)
+    exercise = load_spec(course.spec_file(entry), entry.id)
+    mistake = exercise.mistakes[0]
+    check = next(c for c in standard_checks(exercise) if c.kind == "matches-reference")
+    runner = _Counting(LocalRunner({**exercise.references(), mistake.function: mistake.impl}))
+    status, _, failure = run_check(check, Target(exercise, exercise.function(check.function), runner), 50)
+    assert status.value == "failed" and failure is not None and failure.suspected_mistake == mistake.id
+    assert max(runner.asked.values()) == 1, runner.asked.most_common(3)

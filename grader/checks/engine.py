@@ -200,7 +200,8 @@ class Replays:
         key = (id(target.exercise), check.name)  # specs are loaded once per process
         recorded = self._shared(self.cases, key, target, check, "passed")
         try:
-            found = self._replay(check, target, key, recorded, known) if recorded else None
+            with target.answering_once():  # explaining a failure asks about the input that showed it
+                found = self._replay(check, target, key, recorded, known) if recorded else None
         finally:
             target.forget_ahead()
         if found is not None:
@@ -250,15 +251,16 @@ class Replays:
         What other grading processes found since is read again: a mistake one of them
         shrank is then not shrunk here too.
         """
-        for small in self._shared(self.shrunk, key, target, check, "shrunk", again=True) or []:
-            try:
-                failure = check.verify(target, small)
-            except WorkerGone as gone:
-                return gone_at(target, small, gone, check.name)
-            if failure is not None and failure.kind not in UNCONDITIONAL:
-                drawn = self._fresh(key, target, check)
-                cases = [small, first, *more_failing(check, target, drawn)]
-                return explain(target, cases, failure, check.name, drawn)
+        with target.answering_once():  # the diagnosis asks about ``small`` and ``drawn`` again
+            for small in self._shared(self.shrunk, key, target, check, "shrunk", again=True) or []:
+                try:
+                    failure = check.verify(target, small)
+                except WorkerGone as gone:
+                    return gone_at(target, small, gone, check.name)
+                if failure is not None and failure.kind not in UNCONDITIONAL:
+                    drawn = self._fresh(key, target, check)
+                    cases = [small, first, *more_failing(check, target, drawn)]
+                    return explain(target, cases, failure, check.name, drawn)
         return None
 
     def _fresh(self, key: tuple[int, str], target: Target, check: Check) -> list[Case]:
@@ -325,8 +327,13 @@ def record(check: Check, target: Target, examples: int, seed: int) -> list[Case]
 def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
          fresh: Callable[[], list[Case]] | None = None) -> tuple[Status, int, Failure | None]:
     """Run hypothesis with ``search`` as the test; ``fresh`` gives the inputs drawn for a diagnosis."""
-    check, target = search.check, search.target
+    with search.target.answering_once():  # explaining a failure asks about inputs the search met
+        return _searched(search, examples, shrink, seed, fresh)
 
+
+def _searched(search: _Search, examples: int, shrink: bool, seed: int | None,
+              fresh: Callable[[], list[Case]] | None) -> tuple[Status, int, Failure | None]:
+    check, target = search.check, search.target
     try:
         _hypothesis(search, examples, shrink, seed)
     except (_Found, _Stop) as found:
@@ -335,8 +342,9 @@ def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
         shown = _past_side_symptom(search, found, examples) if shrink else found
         assert shown.case is not None
         drawn = fresh() if fresh is not None else fresh_inputs(check)
-        cases = [shown.case, *search.failing, *more_failing(check, target, drawn)]
-        return Status.FAILED, search.seen, explain(target, cases, shown.failure, check.name, drawn)
+        with target.answering_once():  # the diagnosis asks about ``drawn`` again
+            cases = [shown.case, *search.failing, *more_failing(check, target, drawn)]
+            return Status.FAILED, search.seen, explain(target, cases, shown.failure, check.name, drawn)
     except WorkerGone as gone:
         return Status.FAILED, search.seen, gone_at(target, search.current, gone, check.name)
     except Flaky:

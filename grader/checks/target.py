@@ -8,9 +8,10 @@ submissions of a class run (the same inputs give the same outputs).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,16 @@ class Memo:
 MEMO_SIZE = 20_000
 
 
+@dataclass(slots=True)
+class KeptAnswers:
+    """The student's answers kept while a failure is explained (``Target.answering_once``)."""
+
+    keeping: int = 0
+    """How many ``answering_once`` scopes are open (they nest)."""
+    answers: dict[tuple[int, str], tuple[Case, Reply]] = field(default_factory=dict)
+    """By (id of the case, flags); the case is kept so that its id is not reused meanwhile."""
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """What a check talks to: one function of one exercise, behind a runner."""
@@ -69,15 +80,40 @@ class Target:
     """Reference outputs by input, kept across submissions in a class run (see ``Replays``)."""
     ahead: dict[tuple[int, str], tuple[Case, Reply | WorkerGone]] = field(default_factory=dict)
     """Answers to calls sent ahead (``send_ahead``), by (id of the case, flags), until asked for."""
+    kept: KeptAnswers = field(default_factory=lambda: KeptAnswers())
+    """Answers given while ``answering_once`` is in force."""
 
     def call(self, case: Case, **flags: Any) -> Reply:
-        answered = self.ahead.pop((id(case), repr(flags)), None)
+        key = (id(case), repr(flags))
+        answered = self.ahead.pop(key, None)
         if answered is not None and answered[0] is case:
             if isinstance(answered[1], WorkerGone):
                 raise answered[1]
+            if self.kept.keeping:
+                self.kept.answers[key] = (case, answered[1])
             return answered[1]
+        again = self.kept.answers.get(key)
+        if again is not None and again[0] is case:
+            return again[1]
         reply: Reply = self.runner.call(self._call(case, flags))
+        if self.kept.keeping:
+            self.kept.answers[key] = (case, reply)
         return reply
+
+    @contextlib.contextmanager
+    def answering_once(self) -> Iterator[None]:
+        """Within: the same input object asked about again gets the answer it got, without a call.
+
+        Explaining a failure asks about inputs the check already asked about (the failing ones
+        it found, then the same drawn inputs for the diagnosis and for the signature).
+        """
+        self.kept.keeping += 1
+        try:
+            yield
+        finally:
+            self.kept.keeping -= 1
+            if not self.kept.keeping:
+                self.kept.answers.clear()
 
     def send_ahead(self, cases: list[Case], flags: dict[str, Any]) -> None:
         """Call the student's function on ``cases`` now, in one pipelined exchange, for ``call`` to
