@@ -42,18 +42,16 @@ GONE_KINDS = {
 
 
 class _Stop(BaseException):  # noqa: N818 - BaseException: hypothesis must not shrink further
-    """Stop the search now with this failure (and the input that showed it, if any).
+    """Stop the search now with this failure and the input that showed it.
 
-    ``known``: the failure's root cause was explained by an earlier check, so it needs
-    neither a smaller input nor a diagnosis here (``grade_checks`` points to that check).
+    Without an input the failure is reported as it is: one any input shows, one already
+    explained (``Replays``), or a root cause an earlier check explained (``grade_checks``
+    points to that check), which needs neither a smaller input nor a diagnosis here.
     """
 
-    def __init__(self, failure: Failure, case: Case | None = None, known: bool = False,
-                 explained: bool = False) -> None:
+    def __init__(self, failure: Failure, case: Case | None = None) -> None:
         super().__init__(failure.kind.value)
-        self.failure, self.case, self.known = failure, case, known
-        self.explained = explained
-        """The failure is already shown on an input and explained (``Replays``): report it as it is."""
+        self.failure, self.case = failure, case
 
 
 Known = frozenset[tuple[str, ...]]
@@ -120,11 +118,11 @@ class _Search:
         if failure.kind in UNCONDITIONAL:
             raise _Stop(failure)
         if self.best is None and root_cause(failure) in self.known:
-            raise _Stop(failure, case, known=True)
+            raise _Stop(failure)
         if self.best is None and self.met_before is not None:
             shared = self.met_before(case)
             if shared is not None:
-                raise _Stop(shared, explained=True)
+                raise _Stop(shared)
         if self.best is None:
             self.best_at, self.shrink_start = self.seen, time.monotonic()
         if len(self.failing) < DIAGNOSIS_CASES:
@@ -239,7 +237,6 @@ class Replays:
                 explained = explain(target, [case], failure, check.name)
                 return Status.FAILED, seen, dataclasses.replace(explained, origin="bank")
             if failure is not None:
-                target.forget_ahead()
                 shared = self._known_failure(check, target, key, case)
                 return (Status.FAILED, seen, shared) if shared is not None else None
         return Status.PASSED, len(recorded), None
@@ -249,18 +246,18 @@ class Replays:
         """This submission's failure on an earlier submission's smallest failing input, explained.
 
         What other grading processes found since is read again: a mistake one of them
-        shrank is then not shrunk here too.
+        shrank is then not shrunk here too. Called within the caller's ``answering_once``, so
+        the diagnosis gets the answers ``small`` and ``drawn`` already got.
         """
-        with target.answering_once():  # the diagnosis asks about ``small`` and ``drawn`` again
-            for small in self._shared(self.shrunk, key, target, check, "shrunk", again=True) or []:
-                try:
-                    failure = check.verify(target, small)
-                except WorkerGone as gone:
-                    return gone_at(target, small, gone, check.name)
-                if failure is not None and failure.kind not in UNCONDITIONAL:
-                    drawn = self._fresh(key, target, check)
-                    cases = [small, first, *more_failing(check, target, drawn)]
-                    return explain(target, cases, failure, check.name, drawn)
+        for small in self._shared(self.shrunk, key, target, check, "shrunk", again=True) or []:
+            try:
+                failure = check.verify(target, small)
+            except WorkerGone as gone:
+                return gone_at(target, small, gone, check.name)
+            if failure is not None and failure.kind not in UNCONDITIONAL:
+                drawn = self._fresh(key, target, check)
+                cases = [small, first, *more_failing(check, target, drawn)]
+                return explain(target, cases, failure, check.name, drawn)
         return None
 
     def _fresh(self, key: tuple[int, str], target: Target, check: Check) -> list[Case]:
@@ -327,7 +324,7 @@ def record(check: Check, target: Target, examples: int, seed: int) -> list[Case]
 def _run(search: _Search, examples: int, shrink: bool, seed: int | None = None,
          fresh: Callable[[], list[Case]] | None = None) -> tuple[Status, int, Failure | None]:
     """Run hypothesis with ``search`` as the test; ``fresh`` gives the inputs drawn for a diagnosis."""
-    with search.target.answering_once():  # explaining a failure asks about inputs the search met
+    with search.target.answering_once():  # explaining a failure asks about inputs already met
         return _searched(search, examples, shrink, seed, fresh)
 
 
@@ -337,14 +334,13 @@ def _searched(search: _Search, examples: int, shrink: bool, seed: int | None,
     try:
         _hypothesis(search, examples, shrink, seed)
     except (_Found, _Stop) as found:
-        if found.case is None or (isinstance(found, _Stop) and (found.known or found.explained)):
+        if found.case is None:
             return Status.FAILED, search.seen, found.failure
         shown = _past_side_symptom(search, found, examples) if shrink else found
         assert shown.case is not None
         drawn = fresh() if fresh is not None else fresh_inputs(check)
-        with target.answering_once():  # the diagnosis asks about ``drawn`` again
-            cases = [shown.case, *search.failing, *more_failing(check, target, drawn)]
-            return Status.FAILED, search.seen, explain(target, cases, shown.failure, check.name, drawn)
+        cases = [shown.case, *search.failing, *more_failing(check, target, drawn)]
+        return Status.FAILED, search.seen, explain(target, cases, shown.failure, check.name, drawn)
     except WorkerGone as gone:
         return Status.FAILED, search.seen, gone_at(target, search.current, gone, check.name)
     except Flaky:

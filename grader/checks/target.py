@@ -85,20 +85,16 @@ class Target:
 
     def call(self, case: Case, **flags: Any) -> Reply:
         key = (id(case), repr(flags))
-        answered = self.ahead.pop(key, None)
-        if answered is not None and answered[0] is case:
-            if isinstance(answered[1], WorkerGone):
-                raise answered[1]
-            if self.kept.keeping:
-                self.kept.answers[key] = (case, answered[1])
-            return answered[1]
-        again = self.kept.answers.get(key)
-        if again is not None and again[0] is case:
-            return again[1]
-        reply: Reply = self.runner.call(self._call(case, flags))
+        given = self.ahead.pop(key, None) or self.kept.answers.get(key)  # sent ahead, or asked before
+        if given is not None and given[0] is case:
+            answer = given[1]
+        else:
+            answer = self.runner.call(self._call(case, flags))
+        if isinstance(answer, WorkerGone):
+            raise answer
         if self.kept.keeping:
-            self.kept.answers[key] = (case, reply)
-        return reply
+            self.kept.answers[key] = (case, answer)
+        return answer
 
     @contextlib.contextmanager
     def answering_once(self) -> Iterator[None]:

@@ -146,6 +146,7 @@ class Conversation:
     def __init__(self, to_child: Any, from_child: int, outputs: Sequence[Any], limits: Limits,
                  device: str, watch: tuple[int, Path] | None = None) -> None:
         self.to_child, self.from_child = to_child, from_child
+        os.set_blocking(to_child.fileno(), False)  # calls are written with deadlines (``_send``)
         self.limits, self.device = limits, device
         self.started = time.monotonic()
         self.replied = [0]  # bytes read from the reply pipe
@@ -209,10 +210,6 @@ class Conversation:
                                       lambda header, _: parse_hello(header, self.device))
         return self.hello
 
-    def call(self, call: Call, deadline: float) -> Reply:
-        (reply,) = self.pipeline([call], lambda: deadline - time.monotonic(), deadline)
-        return reply
-
     def pipeline(self, calls: Sequence[Call], limit: Callable[[], float], deadline: float) -> Iterator[Reply]:
         """The replies to ``calls``, in order, with up to ``AHEAD`` calls sent before their turn.
 
@@ -245,10 +242,9 @@ class Conversation:
 
     def _send(self, frame: bytes, deadline: float) -> None:
         """Write a whole frame to the process before ``deadline`` (it reads calls between calls)."""
-        fd = self.to_child.fileno()
+        fd = self.to_child.fileno()  # non-blocking since ``__init__``
         view = memoryview(frame)
         try:
-            os.set_blocking(fd, False)
             while view:
                 if not select.select([], [fd], [], max(0.0, deadline - time.monotonic()))[1]:
                     raise self.gone("timeout")

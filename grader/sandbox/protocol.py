@@ -33,6 +33,11 @@ DTYPES: dict[str, torch.dtype] = {
 DTYPE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
 
 
+KILL = b"K"
+"""On a zygote's control socket: the grader asks it to kill its running child (a time-out, an output
+flood); the zygote lives on."""
+
+
 class ProtocolError(Exception):
     """A frame that is not well formed: treated as a failed call, never trusted."""
 

@@ -118,7 +118,7 @@ def zygote(worker: Any, control_fd: int, writer: Any, config: dict[str, Any]) ->
     while True:
         try:
             request, fds, _, _ = socket.recv_fds(control, 1, 4)
-            if request == KILL and not fds:  # late: the child it was meant for has ended already
+            if request == protocol.KILL and not fds:  # late: the child it was meant for has ended already
                 continue
             header, buffers = protocol.read_frame(control_fd)
         except (EOFError, OSError):
@@ -136,13 +136,9 @@ def zygote(worker: Any, control_fd: int, writer: Any, config: dict[str, Any]) ->
         protocol.write_frame(writer, {"op": "forked", "pid": pid}, [])  # for the grader's disk watch
         for fd in fds:
             os.close(fd)
-        status = _wait_child(control, pid)
+        status = _wait_child(control, pid, protocol.KILL)
         shutil.rmtree(folder, ignore_errors=True)
         protocol.write_frame(writer, {"op": "exited", "status": os.waitstatus_to_exitcode(status)}, [])
-
-
-KILL = b"K"
-"""The grader's request to kill the running child (a time-out, an output flood): the zygote lives on."""
 
 
 def _can_watch() -> bool:
@@ -154,8 +150,8 @@ def _can_watch() -> bool:
     return True
 
 
-def _wait_child(control: Any, pid: int) -> int:
-    """Wait for the child to end, killing it when the grader asks (or goes away); its wait status.
+def _wait_child(control: Any, pid: int, kill: bytes) -> int:
+    """Wait for the child to end, killing it when the grader asks (``kill``) or goes away; its wait status.
 
     Killing the child alone is enough: seccomp denies it fork, so nothing of it is left
     (the grader asks only where the children run under seccomp). Without pid file
@@ -170,7 +166,7 @@ def _wait_child(control: Any, pid: int) -> int:
         return os.waitpid(pid, 0)[1]
     try:
         while pidfd not in select.select([pidfd, control], [], [])[0]:
-            if control.recv(1) in (KILL, b""):  # asked to, or the grader is gone
+            if control.recv(1) in (kill, b""):  # asked to, or the grader is gone
                 os.kill(pid, signal.SIGKILL)
                 break
     except OSError:

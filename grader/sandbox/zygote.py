@@ -27,8 +27,6 @@ from grader.sandbox.messages import Call, Hello, Reply, WorkerGone, parse_hello
 from grader.sandbox.process import START_SECONDS, Conversation, as_user, environment, kill_group, rlimits
 from grader.sandbox.runner import Channel, SandboxRunner
 
-KILL = b"K"  # worker.KILL: the zygote kills its running child
-
 
 class Zygote:
     """A confined interpreter that has imported torch and forks one child per exercise file.
@@ -38,7 +36,7 @@ class Zygote:
     seccomp) and is reaped before the next is forked, so children of different
     students can share one zygote where ``confine.fences_children()`` holds.
     A child that must be killed (a time-out, an output flood, a garbled reply) is
-    killed by the zygote on request (``worker.KILL``) where children run under
+    killed by the zygote on request (``protocol.KILL``) where children run under
     seccomp, so they cannot leave processes behind, and the zygote lives on;
     elsewhere, or when the zygote does not answer, the zygote goes with it and
     ``alive()`` says to start another.
@@ -143,7 +141,9 @@ class Zygote:
         """Ask the zygote to kill its child; the zygote itself when it cannot (``reaped`` then notices)."""
         if self.kills_children and self.alive():
             with contextlib.suppress(OSError):
-                self.control.send(KILL)
+                from grader.sandbox import protocol
+
+                self.control.send(protocol.KILL)
                 return
         self.kill()
 
@@ -203,12 +203,10 @@ class FailedStart:
             return self.failure
         raise WorkerGone("crashed", "the sandbox could not start")
 
-    def call(self, call: Call, deadline: float) -> Reply:
+    def pipeline(self, calls: Sequence[Call], limit: Callable[[], float], deadline: float) -> Iterator[Reply]:
         self.wait_hello(deadline)
         raise WorkerGone("crashed", "the sandbox could not start")
-
-    def pipeline(self, calls: Sequence[Call], limit: Callable[[], float], deadline: float) -> Iterator[Reply]:
-        yield self.call(calls[0], deadline)
+        yield  # a generator, like every channel's pipeline
 
     def close(self) -> None:
         pass
