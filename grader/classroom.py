@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from grader.checks.engine import Replays
     from grader.feedback.class_report import ClassSummary
     from grader.lms import Identity
-    from grader.sandbox.zygote import SharedZygote
+    from grader.sandbox.zygote import HubAddress, SharedZygote, ZygoteHub
     from grader.similarity import Similarity
 
 
@@ -160,14 +160,24 @@ def current_files(course: Course, roster: Roster,
 _COURSES: dict[str, Course] = {}
 
 
-def warm(course_file: str) -> None:
-    """Import torch and the course once per grading process, before the first student."""
-    import torch  # noqa: F401
+def warm(course_file: str, threads: int | None = None, hub: HubAddress | None = None) -> None:
+    """Import torch and the course once per grading process, before the first student.
+
+    ``threads``: torch's threads for the reference side, where grading processes share
+    the cores (a pool of N on C cores: C // N each). Left as it is, each process
+    would start one per core, and N of them would take turns on every core.
+    ``hub``: the run's shared zygote, joined instead of starting one of this process's own.
+    """
+    import torch
+
+    if threads is not None:
+        torch.set_num_threads(threads)
 
     from grader import peak
 
     peak.report_at_exit()
     _course(course_file)
+    _HUB[course_file] = hub
     zygote = shared_zygote(course_file)
     if zygote is not None:
         zygote.get()  # it imports torch while the first student's files are read and the specs load
@@ -201,13 +211,15 @@ def shared_zygote(course_file: str) -> SharedZygote | None:
 
     if not confine.fences_children(confine.probe()):
         return None
-    shared = SharedZygote(zygote_limits(_course(course_file).exercises))
+    shared = SharedZygote(zygote_limits(_course(course_file).exercises), hub=_HUB.get(course_file))
     _ZYGOTES.append(shared)
     atexit.register(shared.close)
     return shared
 
 
 _ZYGOTES: list[SharedZygote] = []
+_HUB: dict[str, HubAddress | None] = {}
+"""The class run's hub, by course file, where ``warm`` was given one."""
 
 
 def close_zygotes() -> None:
@@ -504,17 +516,23 @@ PRELOAD = ["torch", "numpy", "hypothesis", "grader.checks.engine", "grader.class
 """What the fork server imports once, for every grading process it forks (see ``_pool``)."""
 
 
-def _pool(workers: int, course_file: str) -> ProcessPoolExecutor:
+def _pool(workers: int, course_file: str, sharing: int | None = None,
+          hub: ZygoteHub | None = None) -> ProcessPoolExecutor:
     """Grading processes forked from a fork server that imported torch once, never from this process.
 
     This process has threads (the progress display) and the open gradebook, so it
     is never forked. The fork server is a fresh interpreter that only imports
     ``PRELOAD``: its grading processes start in milliseconds instead of each
     importing torch, and share torch's pages (about 140 MB a process) with it.
+    ``sharing``: how many grading processes run at once, all pools together
+    (``workers`` when not given); they split the cores between them (``warm``).
+    ``hub``: one zygote for all of them (``ZygoteHub``), instead of one each.
     """
     context = get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=warm, initargs=(course_file,))
+    threads = max(1, default_workers() // (sharing or workers))
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=warm,
+                               initargs=(course_file, threads, hub.address if hub is not None else None))
 
 
 Graded = Generator[tuple[StudentTask, Outcome], None, list[StudentTask]]
@@ -525,16 +543,34 @@ def _pool_round(tasks: list[StudentTask], workers: int) -> Graded:
     """Grade ``tasks`` on one pool; returns those a dead process left unfinished."""
     if not tasks:
         return []
-    pool = _pool(min(workers, len(tasks)), tasks[0].course_file)
+    hub = _hub(tasks[0].course_file)
     try:
-        return (yield from _collect({pool.submit(grade_student, t): t for t in tasks}))
+        pool = _pool(min(workers, len(tasks)), tasks[0].course_file, hub=hub)
+        try:
+            return (yield from _collect({pool.submit(grade_student, t): t for t in tasks}))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if hub is not None:
+            hub.close()
+
+
+def _hub(course_file: str) -> ZygoteHub | None:
+    """A zygote for the pool's grading processes to share, where one can be (``ZygoteHub.possible``).
+
+    Started here, it imports torch while the fork server does. Students graded again
+    alone (``_alone``) never join one: each gets a zygote of its own.
+    """
+    from grader.sandbox.zygote import ZygoteHub, zygote_limits
+
+    if not ZygoteHub.possible():
+        return None
+    return ZygoteHub(zygote_limits(load_course(Path(course_file)).exercises))
 
 
 def _alone(tasks: list[StudentTask]) -> Graded:
     """Each of ``tasks`` in a pool of its own; returns those whose own process died."""
-    pools = {id(t): _pool(1, t.course_file) for t in tasks}
+    pools = {id(t): _pool(1, t.course_file, len(tasks)) for t in tasks}
     try:
         return (yield from _collect({pools[id(t)].submit(grade_student, t): t for t in tasks}))
     finally:

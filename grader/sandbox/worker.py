@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,9 @@ def main() -> None:
         protocol.write_frame(writer, {"op": "hello", "ok": False, "error": error}, [])
         return
     worker.torch.set_num_threads(1)
-    if config.get("zygote"):
+    if config.get("hub"):
+        Hub(worker, read_fd, config).serve()
+    elif config.get("zygote"):
         zygote(worker, read_fd, writer, config)
     else:
         serve(worker, read_fd, writer, config)
@@ -108,7 +111,6 @@ def zygote(worker: Any, control_fd: int, writer: Any, config: dict[str, Any]) ->
     import gc
     import shutil
     import socket
-    import tempfile
 
     control = socket.socket(fileno=control_fd)  # ``writer`` writes to the same socket
     protocol = worker.p
@@ -123,22 +125,164 @@ def zygote(worker: Any, control_fd: int, writer: Any, config: dict[str, Any]) ->
             header, buffers = protocol.read_frame(control_fd)
         except (EOFError, OSError):
             return
-        name = str(header.get("file"))
-        if header.get("op") != "fork" or len(fds) != 4 or len(buffers) != 1 or os.path.basename(name) != name:
+        folder = _place(worker, header, buffers, fds)
+        if folder is None:
             return
-        folder = tempfile.mkdtemp(prefix="exercise-", dir=worker.path)
-        with open(os.path.join(folder, name), "wb") as file:
-            file.write(buffers[0])
         writer.flush()
         pid = os.fork()
         if pid == 0:
-            _child(worker, fds, folder, name, header, config, control_fd)
+            _child(worker, fds, folder, header, config, [control_fd])
         protocol.write_frame(writer, {"op": "forked", "pid": pid}, [])  # for the grader's disk watch
         for fd in fds:
             os.close(fd)
         status = _wait_child(control, pid, protocol.KILL)
         shutil.rmtree(folder, ignore_errors=True)
         protocol.write_frame(writer, {"op": "exited", "status": os.waitstatus_to_exitcode(status)}, [])
+
+
+def _place(worker: Any, header: dict[str, Any], buffers: list[bytes], fds: list[int]) -> str | None:
+    """A fork request's file, written into a fresh folder: the folder (None: a request not understood)."""
+    import tempfile
+
+    name = str(header.get("file"))
+    if header.get("op") != "fork" or len(fds) != 4 or len(buffers) != 1 or os.path.basename(name) != name:
+        return None
+    folder = tempfile.mkdtemp(prefix="exercise-", dir=worker.path)
+    try:
+        with open(os.path.join(folder, name), "wb") as file:
+            file.write(buffers[0])
+    except OSError:  # no room (another child filled the folders' tmpfs): nothing is left behind
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+class Hub:
+    """A zygote several grading processes share: a connection each, their children side by side.
+
+    A class run's parent starts it; each grading process joins by sending one end of
+    a fresh socket pair over ``hello`` (a SOCK_SEQPACKET socket: one message, one
+    fd). Each connection then works as a lone zygote's control socket does: a fork
+    request, the "forked" and "exited" reports, a kill request (``protocol.KILL``)
+    or the connection's end killing that connection's child alone. A child closes
+    every other connection, the other children's pid fds and ``hello`` before it
+    runs anything, and leads a process group of its own, so the one thing seccomp
+    lets it signal (itself, its group) is itself. Runs only where children run
+    under seccomp and pid fds exist (the class run checks both).
+    """
+
+    def __init__(self, worker: Any, hello_fd: int, config: dict[str, Any]) -> None:
+        import socket
+
+        self.worker, self.config = worker, config
+        self.hello: Any = socket.socket(fileno=hello_fd)
+        self.links: dict[Any, dict[str, Any]] = {}
+        """By connection: its child's pid, pid fd and folder, while it has one."""
+        self.children: dict[int, Any] = {}
+        """By the pid fd of a running child: its connection."""
+
+    def serve(self) -> None:
+        import gc
+        import select
+
+        gc.collect()
+        gc.freeze()  # as a lone zygote does: children's collections leave torch's pages alone
+        while self.hello is not None or self.links:
+            for ready in select.select([*(x for x in [self.hello] if x is not None), *self.links,
+                                        *self.children], [], [])[0]:
+                if ready is self.hello:
+                    self._join()
+                elif isinstance(ready, int):
+                    self._reap(self.children.pop(ready))
+                elif ready in self.links:
+                    self._request(ready)
+
+    def _join(self) -> None:
+        import socket
+
+        try:
+            message, fds, _, _ = socket.recv_fds(self.hello, 1, 1)
+        except OSError:
+            message, fds = b"", []
+        if not message:  # every grading process and the parent are gone
+            self.hello.close()
+            self.hello = None
+            return
+        for fd in fds:
+            link = socket.socket(fileno=fd)
+            self.links[link] = {}
+            self._say(link, {"op": "ready", "device": self.worker.device, "kills": True})
+
+    def _request(self, link: Any) -> None:
+        import signal
+        import socket
+
+        state = self.links[link]
+        if "pid" in state:  # a child runs: the only thing due is a kill request, or the end
+            try:
+                byte = link.recv(1)
+            except OSError:
+                byte = b""
+            if byte in (self.worker.p.KILL, b""):
+                os.kill(state["pid"], signal.SIGKILL)
+            if not byte:
+                state["closing"] = True
+            return
+        fds: list[int] = []
+        folder = None
+        try:
+            request, fds, _, _ = socket.recv_fds(link, 1, 4)
+            if request == self.worker.p.KILL and not fds:  # late: its child has ended already
+                return
+            header, buffers = self.worker.p.read_frame(link.fileno(), time.monotonic() + 5)
+            folder = _place(self.worker, header, buffers, fds)
+        except (EOFError, OSError, ValueError, self.worker.p.Timeout, self.worker.p.ProtocolError):
+            pass
+        if folder is None:  # the connection's end, a request not understood, or no room for the file
+            self._drop(link, fds)
+            return
+        pid = os.fork()
+        if pid == 0:
+            os.setpgid(0, 0)  # kill(0) then reaches this child alone, never the hub or another child
+            hub = [self.hello.fileno()] if self.hello is not None else []
+            _child(self.worker, fds, folder, header, self.config,
+                   [*hub, *(s.fileno() for s in self.links), *self.children])
+        for fd in fds:
+            os.close(fd)
+        pidfd = os.pidfd_open(pid)
+        state.update(pid=pid, pidfd=pidfd, folder=folder)
+        self.children[pidfd] = link
+        self._say(link, {"op": "forked", "pid": pid})
+
+    def _reap(self, link: Any) -> None:
+        import shutil
+
+        state = self.links[link]
+        os.close(state["pidfd"])
+        status = os.waitpid(state["pid"], 0)[1]
+        shutil.rmtree(state["folder"], ignore_errors=True)
+        closing = state.get("closing")
+        state.clear()
+        if closing:
+            self._drop(link, [])
+        else:
+            self._say(link, {"op": "exited", "status": os.waitstatus_to_exitcode(status)})
+
+    def _say(self, link: Any, header: dict[str, Any]) -> None:
+        try:
+            link.sendall(self.worker.p.pack(header, []))
+        except OSError:  # that grading process is gone: its child (if any) is killed when seen
+            self.links[link]["closing"] = True
+            if "pid" not in self.links[link]:
+                self._drop(link, [])
+
+    def _drop(self, link: Any, fds: list[int]) -> None:
+        for fd in fds:
+            os.close(fd)
+        self.links.pop(link, None)
+        link.close()
 
 
 def _can_watch() -> bool:
@@ -176,17 +320,19 @@ def _wait_child(control: Any, pid: int, kill: bytes) -> int:
     return os.waitpid(pid, 0)[1]
 
 
-def _child(worker: Any, fds: list[int], folder: str, name: str, header: dict[str, Any],
-           config: dict[str, Any], control_fd: int) -> None:
-    """A zygote's child: its own pipes only, its folder only, then ``serve``; never returns."""
+def _child(worker: Any, fds: list[int], folder: str, header: dict[str, Any],
+           config: dict[str, Any], others: list[int]) -> None:
+    """A zygote's child: its own pipes only (``others``: the zygote's own fds), its folder only,
+    then ``serve``; never returns."""
     import tempfile
 
     code = 0
     try:
+        name = str(header["file"])
         calls, replies, out, err = fds
         os.dup2(out, 1)
         os.dup2(err, 2)
-        for fd in (control_fd, out, err):
+        for fd in (*others, out, err):
             os.close(fd)
         os.chdir(folder)
         os.environ.update(HOME=folder, TMPDIR=folder)

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,23 +43,21 @@ class Zygote:
     ``alive()`` says to start another.
     """
 
-    def __init__(self, limits: Limits, device: str = "cpu") -> None:
+    def __init__(self, limits: Limits, device: str = "cpu", hub: HubAddress | None = None) -> None:
         self.limits, self.device = limits, device
         self.tier = confine.probe()
-        self.scratch = confine.scratch_folder(self.tier)
         self.control, theirs = socket.socketpair()
-        gpu = device != "cpu"
-        config = {"rlimits": rlimits(limits), "seccomp": self.tier.seccomp, "device": device,
-                  "zygote": True, "landlock": confine.child_fence(self.tier, gpu),
-                  "hide_proc": self.tier.uid is not None}
-        fd = theirs.fileno()
-        argv = confine.worker_command(self.tier, self.scratch, [], [str(fd), str(fd), "", json.dumps(config)],
-                                      gpu, zygote=True)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, pass_fds=(fd,), cwd=self.scratch,
-                                     env=environment(str(self.scratch)), start_new_session=True,
-                                     **as_user(self.tier))
+        self.proc: subprocess.Popen[bytes] | None = None
+        if hub is None:
+            self.scratch = confine.scratch_folder(self.tier)
+            self.proc = _start(self.tier, self.scratch, limits, device, theirs)
+        else:  # a connection to a hub: it owns the process and the folder
+            self.scratch = Path(hub.scratch)
+            with contextlib.suppress(OSError):
+                socket.send_fds(hub.hello, [b"J"], [theirs.fileno()])
         theirs.close()
+        self.gone = False
+        """A hub's connection that ended (there is no process of this zygote's own to ask)."""
         self.started = time.monotonic()
         self.failed: Hello | None = None
         """Why no child can start here (the device asked for is not usable), once known."""
@@ -135,7 +134,12 @@ class Zygote:
         return status if isinstance(status, int) else None
 
     def alive(self) -> bool:
-        return not self.closed and self.proc.poll() is None
+        return not self.closed and not self.gone and (self.proc is None or self.proc.poll() is None)
+
+    @property
+    def joined(self) -> bool:
+        """Whether this is a connection to a hub (``ZygoteHub``), not a zygote of its own."""
+        return self.proc is None
 
     def kill_child(self) -> None:
         """Ask the zygote to kill its child; the zygote itself when it cannot (``reaped`` then notices)."""
@@ -148,6 +152,11 @@ class Zygote:
         self.kill()
 
     def kill(self) -> None:
+        """End this zygote (a hub's connection: end it; the hub then kills the child it had)."""
+        if self.proc is None:
+            self.gone = True
+            self.control.close()
+            return
         kill_group(self.proc)
         self.proc.wait()
 
@@ -157,6 +166,72 @@ class Zygote:
         self.kill()
         self.closed = True
         self.control.close()
+        if self.proc is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _start(tier: confine.Tier, scratch: Path, limits: Limits, device: str, theirs: socket.socket,
+           hub: bool = False) -> subprocess.Popen[bytes]:
+    """A zygote's process under ``tier``, in ``scratch``, over ``theirs`` (a hub's: its hello socket)."""
+    gpu = device != "cpu"
+    config = {"rlimits": rlimits(limits), "seccomp": tier.seccomp, "device": device,
+              "zygote": True, "hub": hub, "landlock": confine.child_fence(tier, gpu),
+              "hide_proc": tier.uid is not None}
+    fd = theirs.fileno()
+    args = [str(fd), str(fd), "", json.dumps(config)]
+    argv = confine.worker_command(tier, scratch, [], args, gpu, zygote=True)
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, pass_fds=(fd,), cwd=scratch,
+                            env=environment(str(scratch)), start_new_session=True, **as_user(tier))
+
+
+@dataclass(frozen=True)
+class HubAddress:
+    """How a grading process joins a hub: its hello socket (inherited) and its folder."""
+
+    hello: socket.socket
+    scratch: str
+
+
+class ZygoteHub:
+    """One zygote for all of a class run's grading processes, started by the run's parent.
+
+    Each grading process's own zygote held its own import of torch (about 145 MB
+    that processes started with exec cannot share); a hub holds one, and imports it
+    while the grading processes start. Children of different grading processes run
+    side by side in it, each in its own folder under Landlock, under seccomp (no
+    fork, no socket, no signal but to itself) and in a process group of its own
+    (``worker.Hub``). Only under bubblewrap, where the hub's pid namespace ends
+    with it and a 64 MiB tmpfs bounds what children write (no disk watch is
+    needed), with seccomp and pid fds (``possible``).
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self.tier = confine.probe()
+        self.scratch = confine.scratch_folder(self.tier)
+        self.hello, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = _start(self.tier, self.scratch, limits, "cpu", theirs, hub=True)
+        theirs.close()
+
+    @staticmethod
+    def possible() -> bool:
+        tier = confine.probe()
+        if tier.bwrap is None or not tier.seccomp or not confine.fences_children(tier):
+            return False
+        try:  # the hub awaits its children and their connections together
+            os.close(os.pidfd_open(os.getpid()))
+        except (AttributeError, OSError):
+            return False
+        return True
+
+    @property
+    def address(self) -> HubAddress:
+        return HubAddress(self.hello, str(self.scratch))
+
+    def close(self) -> None:
+        kill_group(self.proc)
+        self.proc.wait()
+        self.hello.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -232,7 +307,7 @@ class StudentSandbox:
         """A runner for ``entry``'s file (``grade_source``'s ``start_runner``)."""
         assert self.files.get(entry.file) == source and device == self.device
         def start() -> Channel:
-            return self.zygotes.get().fork(entry.file, source, entry.module, entry.limits)
+            return self.zygotes.fork(entry.file, source, entry.module, entry.limits)
 
         return SandboxRunner(source, entry.file, entry.module, entry.limits, device, start=start)
 
@@ -256,17 +331,33 @@ def zygote_limits(entries: Sequence[ExerciseEntry]) -> Limits:
 
 
 class SharedZygote:
-    """A zygote kept for as long as it lives, and started again when it does not."""
+    """A zygote kept for as long as it lives, and started again when it does not.
 
-    def __init__(self, limits: Limits, device: str = "cpu") -> None:
-        self.limits, self.device = limits, device
+    ``hub``: join a class run's hub (``ZygoteHub``) instead of starting one. Should
+    the hub turn a file away (its tmpfs full) or go, this process starts a zygote of
+    its own and keeps it: what one student's child does in the hub never costs
+    another student a grade.
+    """
+
+    def __init__(self, limits: Limits, device: str = "cpu", hub: HubAddress | None = None) -> None:
+        self.limits, self.device, self.hub = limits, device, hub
         self.zygote: Zygote | None = None
 
     def get(self) -> Zygote:
         if self.zygote is None or not self.zygote.alive():
             self.close()
-            self.zygote = Zygote(self.limits, self.device)
+            self.zygote = Zygote(self.limits, self.device, self.hub)
         return self.zygote
+
+    def fork(self, name: str, source: bytes, module: str, limits: Limits) -> ZygoteChild | FailedStart:
+        """``Zygote.fork`` on the kept zygote, on one of this process's own where the hub failed it."""
+        zygote = self.get()
+        child = zygote.fork(name, source, module, limits)
+        if zygote.joined and not zygote.alive():
+            child.close()
+            self.hub = None
+            return self.get().fork(name, source, module, limits)
+        return child
 
     def close(self) -> None:
         if self.zygote is not None:
