@@ -127,14 +127,17 @@ def code_matches(exercise: str, stub: str, files: Mapping[str, str],
     if len(files) < 2:
         return []
     base = set(_fingerprint(stub).hashes)  # every k-gram of the stub: none of it counts
-    prints = {student: _fingerprint(text, base) for student, text in sorted(files.items())}
+    made: dict[str, Any] = {}  # by text: files left as the stub, or copied whole, are tokenized once
+    prints = {student: made.get(text) or made.setdefault(text, _fingerprint(text, base))
+              for student, text in sorted(files.items())}
     seen: defaultdict[int, int] = defaultdict(int)
-    for p in prints.values():
+    for p in prints.values():  # per file, not per text: a passage in many files is common
         for h in p.hashes:
             seen[h] += 1
     common = {h for h, n in seen.items() if n > COMMON_FILES}
     if common:  # dropped from the fingerprints already made: no file is tokenized twice
-        prints = {student: _without(p, common) for student, p in prints.items()}
+        for p in made.values():
+            _without(p, common)
     from copydetect import compare_files
 
     matches = []
@@ -156,7 +159,7 @@ def _fingerprint(text: str, base: set[int] | None = None) -> Any:
     """
     from copydetect import CodeFingerprint
 
-    found = CodeFingerprint("submission.py", NOISE, WINDOW, fp=io.StringIO(text))
+    found = CodeFingerprint("submission.py", NOISE, WINDOW, language="python", fp=io.StringIO(text))
     return _without(found, base) if base else found
 
 

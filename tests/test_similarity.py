@@ -247,3 +247,34 @@ def test_a_passage_in_more_than_ten_files_is_the_usual_way_not_a_lead() -> None:
     files |= {name: _files(EX12)["ana"] + f"\n# {name}\n" for name in ("x1", "x2")}
     found = similarity.code_matches("exercise-12", _stub(EX12), files)
     assert [m.students for m in found] == [("x1", "x2")]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=2, max_size=8))
+def test_files_alike_to_the_byte_are_tokenized_once_and_match_as_distinct_copies_would(
+        picks: list[int]) -> None:
+    originals = list(_files(EX12).values())
+    files = {f"s{i}": originals[p % len(originals)] for i, p in enumerate(picks)}
+    made: list[str] = []
+    real = similarity._fingerprint
+
+    def counted(text: str, base: set[int] | None = None) -> object:
+        made.append(text)
+        return real(text, base)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(similarity, "_fingerprint", counted)
+        found = similarity.code_matches("exercise-12", _stub(EX12), files)
+    assert len(made) == 1 + len(set(files.values()))  # the stub, then each distinct text once
+    # A trailing comment makes each copy a text of its own and changes nothing a match reads
+    # (but a passage that ends the file, which then reaches over the comment).
+    distinct = {s: f"{text}\n# {s}\n" for s, text in files.items()}
+    assert _clipped(found, files) == _clipped(similarity.code_matches("exercise-12", _stub(EX12), distinct),
+                                              files)
+
+
+def _clipped(found: list[similarity.CodeMatch], files: dict[str, str]) -> list[object]:
+    """Each match, its passages cut where the code of the file as handed in ends."""
+    return [(m.students, m.shares, [[(a, min(b, len(files[s].rstrip()))) for a, b in passages]
+                                    for s, passages in zip(m.students, m.regions, strict=True)])
+            for m in found]
