@@ -216,6 +216,7 @@ class Hub:
             self._say(link, {"op": "ready", "device": self.worker.device, "kills": True})
 
     def _request(self, link: Any) -> None:
+        import shutil
         import signal
         import socket
 
@@ -243,12 +244,16 @@ class Hub:
         if folder is None:  # the connection's end, a request not understood, or no room for the file
             self._drop(link, fds)
             return
-        pid = os.fork()
+        hub = [self.hello.fileno()] if self.hello is not None else []
+        others = [*hub, *(s.fileno() for s in self.links), *self.children]
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare now: that grading process goes on with a zygote of its own
+            shutil.rmtree(folder, ignore_errors=True)
+            self._drop(link, fds)
+            return
         if pid == 0:
-            os.setpgid(0, 0)  # kill(0) then reaches this child alone, never the hub or another child
-            hub = [self.hello.fileno()] if self.hello is not None else []
-            _child(self.worker, fds, folder, header, self.config,
-                   [*hub, *(s.fileno() for s in self.links), *self.children])
+            _child(self.worker, fds, folder, header, self.config, others, own_group=True)
         for fd in fds:
             os.close(fd)
         pidfd = os.pidfd_open(pid)
@@ -321,13 +326,16 @@ def _wait_child(control: Any, pid: int, kill: bytes) -> int:
 
 
 def _child(worker: Any, fds: list[int], folder: str, header: dict[str, Any],
-           config: dict[str, Any], others: list[int]) -> None:
+           config: dict[str, Any], others: list[int], own_group: bool = False) -> None:
     """A zygote's child: its own pipes only (``others``: the zygote's own fds), its folder only,
-    then ``serve``; never returns."""
+    then ``serve``; never returns. ``own_group``: lead a process group of its own (a hub's child:
+    kill(0) then reaches it alone, never the hub or another child)."""
     import tempfile
 
     code = 0
     try:
+        if own_group:
+            os.setpgid(0, 0)
         name = str(header["file"])
         calls, replies, out, err = fds
         os.dup2(out, 1)
