@@ -565,7 +565,10 @@ def _hub(course_file: str) -> ZygoteHub | None:
 
     if not ZygoteHub.possible():
         return None
-    return ZygoteHub(zygote_limits(load_course(Path(course_file)).exercises))
+    try:
+        return ZygoteHub(zygote_limits(load_course(Path(course_file)).exercises))
+    except OSError:  # each grading process starts a zygote of its own, and says why where it cannot
+        return None
 
 
 def _alone(tasks: list[StudentTask]) -> Graded:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import torch
@@ -198,3 +199,28 @@ def test_a_class_runs_grading_processes_join_its_hub(course: Course, hub: Zygote
         assert list(pool.map(_joined_here, [course_file] * 4)) == [True] * 4
     finally:
         pool.shutdown(wait=True)
+
+
+def test_a_hub_that_cannot_start_leaves_nothing_and_the_run_goes_on_without_one(
+        course: Course, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from grader import classroom
+    from grader.sandbox import zygote
+
+    monkeypatch.setenv("GRADER_SANDBOX", "bubblewrap")
+    confine.probe.cache_clear()
+    scratch = tmp_path / "hub"
+
+    def made(tier: confine.Tier) -> Path:
+        scratch.mkdir()
+        return scratch
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(confine, "scratch_folder", made)
+    monkeypatch.setattr(zygote, "_start", refused)  # as when bwrap cannot be run: OSError from Popen
+    try:
+        assert classroom._hub(str(course.root / "course.yaml")) is None
+    finally:
+        confine.probe.cache_clear()
+    assert not scratch.exists()

@@ -210,8 +210,14 @@ class ZygoteHub:
         self.tier = confine.probe()
         self.scratch = confine.scratch_folder(self.tier)
         self.hello, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.proc = _start(self.tier, self.scratch, limits, "cpu", theirs, hub=True)
-        theirs.close()
+        try:
+            self.proc = _start(self.tier, self.scratch, limits, "cpu", theirs, hub=True)
+        except OSError:  # nothing of it is left behind
+            self.hello.close()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
+        finally:
+            theirs.close()
 
     @staticmethod
     def possible() -> bool:
