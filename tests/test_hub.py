@@ -224,3 +224,35 @@ def test_a_hub_that_cannot_start_leaves_nothing_and_the_run_goes_on_without_one(
     finally:
         confine.probe.cache_clear()
     assert not scratch.exists()
+
+
+def test_the_hub_may_fork_for_a_whole_class_while_each_child_keeps_its_cpu_limit(
+        course: Course, hub: ZygoteHub, joined: tuple[SharedZygote, SharedZygote]) -> None:
+    child = _Student(course, joined[0], PLUS_ONE)
+    try:
+        assert child.softmax(torch.zeros(1)).tolist() == [1]  # the child now waits for its next call
+        interpreter = _python_under(hub.proc.pid)
+        kept = [int(c) for c in Path(f"/proc/{interpreter}/task/{interpreter}/children").read_text().split()]
+        assert [_cpu_limit(c) for c in kept] == [str(int(FAST.exercise_seconds) + 1)]
+    finally:
+        child.close()
+    assert _cpu_limit(interpreter) == "unlimited"  # a class's forks add up
+
+
+def _python_under(pid: int) -> int:
+    """The hub's interpreter: the first python among the descendants of ``pid`` (bubblewrap's)."""
+    todo = [pid]
+    while todo:
+        here = todo.pop(0)
+        if "python" in Path(f"/proc/{here}/comm").read_text():
+            return here
+        todo += [int(c) for c in Path(f"/proc/{here}/task/{here}/children").read_text().split()]
+    raise AssertionError(f"no interpreter under {pid}")
+
+
+def _cpu_limit(pid: int) -> str:
+    """The soft limit on ``pid``'s CPU time, as /proc shows it (seconds, or "unlimited")."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max cpu time"):
+            return line.split()[3]
+    raise AssertionError("no cpu time line")

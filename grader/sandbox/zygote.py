@@ -174,7 +174,10 @@ def _start(tier: confine.Tier, scratch: Path, limits: Limits, device: str, their
            hub: bool = False) -> subprocess.Popen[bytes]:
     """A zygote's process under ``tier``, in ``scratch``, over ``theirs`` (a hub's: its hello socket)."""
     gpu = device != "cpu"
-    config = {"rlimits": rlimits(limits), "seccomp": tier.seccomp, "device": device,
+    own = rlimits(limits)
+    if hub:  # it runs no student code and forks for a whole class: its own CPU time is not capped
+        del own["RLIMIT_CPU"]
+    config = {"rlimits": own, "seccomp": tier.seccomp, "device": device,
               "zygote": True, "hub": hub, "landlock": confine.child_fence(tier, gpu),
               "hide_proc": tier.uid is not None}
     fd = theirs.fileno()
