@@ -128,8 +128,11 @@ def code_matches(exercise: str, stub: str, files: Mapping[str, str],
         return []
     base = set(_fingerprint(stub).hashes)  # every k-gram of the stub: none of it counts
     made: dict[str, Any] = {}  # by text: files left as the stub, or copied whole, are tokenized once
-    prints = {student: made.get(text) or made.setdefault(text, _fingerprint(text, base))
-              for student, text in sorted(files.items())}
+    prints = {}
+    for student, text in sorted(files.items()):
+        if text not in made:
+            made[text] = _fingerprint(text, base)
+        prints[student] = made[text]
     seen: defaultdict[int, int] = defaultdict(int)
     for p in prints.values():  # per file, not per text: a passage in many files is common
         for h in p.hashes:

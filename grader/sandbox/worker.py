@@ -190,8 +190,8 @@ class Hub:
         gc.collect()
         gc.freeze()  # as a lone zygote does: children's collections leave torch's pages alone
         while self.hello is not None or self.links:
-            for ready in select.select([*(x for x in [self.hello] if x is not None), *self.links,
-                                        *self.children], [], [])[0]:
+            hello = [self.hello] if self.hello is not None else []
+            for ready in select.select([*hello, *self.links, *self.children], [], [])[0]:
                 if ready is self.hello:
                     self._join()
                 elif isinstance(ready, int):
