@@ -121,6 +121,39 @@ def test_a_child_that_signals_its_process_group_kills_itself_alone(
     assert all(s.zygote is not None and s.zygote.joined for s in joined)
 
 
+SIGNALS_EVERY_PID = """
+import os, signal, torch
+def softmax(x, dim=-1):
+    landed = 0
+    for pid in range(1, 400):
+        if pid == os.getpid():
+            continue
+        for send in (lambda: os.kill(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGSTOP),
+                     lambda: os.killpg(pid, signal.SIGKILL)):
+            try:
+                send()
+                landed += 1
+            except OSError:
+                pass
+    return torch.tensor([float(landed)])
+"""
+
+
+def test_a_child_that_signals_every_pid_by_number_reaches_neither_the_hub_nor_a_sibling(
+        course: Course, joined: tuple[SharedZygote, SharedZygote]) -> None:
+    honest = _Student(course, joined[0], PLUS_ONE)
+    try:
+        assert honest.softmax(torch.zeros(1)).tolist() == [1]
+        hostile = _Student(course, joined[1], SIGNALS_EVERY_PID)
+        try:
+            assert hostile.softmax(torch.zeros(1)).tolist() == [0]  # seccomp: only itself
+        finally:
+            hostile.close()
+        assert honest.softmax(torch.zeros(2)).tolist() == [1, 1]
+    finally:
+        honest.close()
+
+
 COUNTS_ITS_DESCRIPTORS = """
 import os, torch
 def softmax(x, dim=-1):
