@@ -71,17 +71,19 @@ class _Student:
         self.runner.close()
         self.sandbox.close()
 
+    def __enter__(self) -> _Student:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def test_two_grading_processes_children_run_side_by_side_in_one_hub(
         course: Course, joined: tuple[SharedZygote, SharedZygote]) -> None:
-    a, b = (_Student(course, shared, PLUS_ONE) for shared in joined)
-    try:
+    with _Student(course, joined[0], PLUS_ONE) as a, _Student(course, joined[1], PLUS_ONE) as b:
         assert a.softmax(torch.zeros(2)).tolist() == [1, 1]  # a's child now waits for its next call
         assert b.softmax(torch.ones(2)).tolist() == [2, 2]
         assert a.softmax(torch.ones(1)).tolist() == [2]
-    finally:
-        a.close()
-        b.close()
     assert all(s.zygote is not None and s.zygote.joined and s.zygote.alive() for s in joined)
 
 
@@ -103,21 +105,13 @@ def test_a_child_that_signals_its_process_group_kills_itself_alone(
         course: Course, joined: tuple[SharedZygote, SharedZygote]) -> None:
     # Two layers: Landlock (ABI 6+) scopes signals to the child's own domain, and each child
     # leads a process group of its own, so kill(0) means itself on older kernels too.
-    honest = _Student(course, joined[0], LEADS_A_GROUP)
-    try:
+    with _Student(course, joined[0], LEADS_A_GROUP) as honest:
         assert honest.softmax(torch.zeros(2)).tolist() == [1]
-        hostile = _Student(course, joined[1], SIGNALS_ITS_GROUP)
-        with pytest.raises(WorkerGone):
+        with _Student(course, joined[1], SIGNALS_ITS_GROUP) as hostile, pytest.raises(WorkerGone):
             hostile.softmax(torch.zeros(2))
-        hostile.close()
         assert honest.softmax(torch.ones(2)).tolist() == [1]  # still alive: not in the hostile's group
-    finally:
-        honest.close()
-    again = _Student(course, joined[1], PLUS_ONE)  # and the hub serves the hostile's connection on
-    try:
+    with _Student(course, joined[1], PLUS_ONE) as again:  # and the hub serves the hostile's connection on
         assert again.softmax(torch.zeros(1)).tolist() == [1]
-    finally:
-        again.close()
     assert all(s.zygote is not None and s.zygote.joined for s in joined)
 
 
@@ -141,17 +135,11 @@ def softmax(x, dim=-1):
 
 def test_a_child_that_signals_every_pid_by_number_reaches_neither_the_hub_nor_a_sibling(
         course: Course, joined: tuple[SharedZygote, SharedZygote]) -> None:
-    honest = _Student(course, joined[0], PLUS_ONE)
-    try:
+    with _Student(course, joined[0], PLUS_ONE) as honest:
         assert honest.softmax(torch.zeros(1)).tolist() == [1]
-        hostile = _Student(course, joined[1], SIGNALS_EVERY_PID)
-        try:
+        with _Student(course, joined[1], SIGNALS_EVERY_PID) as hostile:
             assert hostile.softmax(torch.zeros(1)).tolist() == [0]  # seccomp: only itself
-        finally:
-            hostile.close()
         assert honest.softmax(torch.zeros(2)).tolist() == [1, 1]
-    finally:
-        honest.close()
 
 
 COUNTS_ITS_DESCRIPTORS = """
@@ -170,16 +158,10 @@ def softmax(x, dim=-1):
 
 def test_a_child_holds_no_descriptor_of_the_hub_or_of_another_child(
         course: Course, joined: tuple[SharedZygote, SharedZygote]) -> None:
-    other = _Student(course, joined[0], PLUS_ONE)
-    try:
+    with _Student(course, joined[0], PLUS_ONE) as other:
         assert other.softmax(torch.zeros(2)).tolist() == [1, 1]  # the hub holds its pid fd and connection now
-        looking = _Student(course, joined[1], COUNTS_ITS_DESCRIPTORS)
-        try:
+        with _Student(course, joined[1], COUNTS_ITS_DESCRIPTORS) as looking:
             hub_or_sibling, held = looking.softmax(torch.zeros(1)).tolist()
-        finally:
-            looking.close()
-    finally:
-        other.close()
     assert hub_or_sibling == 0 and held >= 4  # its own pipes and stdio, nothing of anyone else's
 
 
@@ -200,16 +182,10 @@ def softmax(x, dim=-1):
 
 def test_a_file_the_hub_turns_away_is_graded_in_a_zygote_of_its_own(
         course: Course, joined: tuple[SharedZygote, SharedZygote]) -> None:
-    filler = _Student(course, joined[0], FILLS_THE_TMPFS)
-    try:
+    with _Student(course, joined[0], FILLS_THE_TMPFS) as filler:
         filler.softmax(torch.zeros(1))  # the tmpfs is full while this child lives
-        honest = _Student(course, joined[1], PLUS_ONE)
-        try:
+        with _Student(course, joined[1], PLUS_ONE) as honest:
             assert honest.softmax(torch.zeros(2)).tolist() == [1, 1]
-        finally:
-            honest.close()
-    finally:
-        filler.close()
     own = joined[1].zygote
     assert own is not None and not own.joined  # graded in a zygote of its own, as before hubs
     assert joined[0].zygote is not None and joined[0].zygote.joined
@@ -261,14 +237,11 @@ def test_a_hub_that_cannot_start_leaves_nothing_and_the_run_goes_on_without_one(
 
 def test_the_hub_may_fork_for_a_whole_class_while_each_child_keeps_its_cpu_limit(
         course: Course, hub: ZygoteHub, joined: tuple[SharedZygote, SharedZygote]) -> None:
-    child = _Student(course, joined[0], PLUS_ONE)
-    try:
+    with _Student(course, joined[0], PLUS_ONE) as child:
         assert child.softmax(torch.zeros(1)).tolist() == [1]  # the child now waits for its next call
         interpreter = _python_under(hub.proc.pid)
         kept = [int(c) for c in Path(f"/proc/{interpreter}/task/{interpreter}/children").read_text().split()]
         assert [_cpu_limit(c) for c in kept] == [str(int(FAST.exercise_seconds) + 1)]
-    finally:
-        child.close()
     assert _cpu_limit(interpreter) == "unlimited"  # a class's forks add up
 
 
