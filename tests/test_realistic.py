@@ -9,17 +9,22 @@ by a cause any wrong output can show (``checks.patterns``), in both languages' r
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import json
 import re
+from pathlib import Path
 
 import pytest
+import torch
 
 from grader.course import load_course
+from grader.feedback.explain import explain
 from grader.feedback.gradescope import results_json
 from grader.feedback.messages import PATTERNS
 from grader.grading import grade_file
-from grader.results import ExerciseResult
+from grader.results import ExerciseResult, Kind
 from tests.conftest import ROOT, grade
 
 REALISTIC = ROOT / "tests" / "submissions" / "realistic"
@@ -49,6 +54,7 @@ CAUSES = {
     "ex12_view_no_transpose.py": ("exercise-12", "mistake", "heads-split-without-transpose"),
     "ex13_annotated_layernorm.py": ("exercise-13", "mistake", "layernorm-unbiased-std"),
     "ex13_annotated_prenorm.py": ("exercise-13", "mistake", "pre-norm+layernorm-unbiased-std"),
+    "ex13_module_load_state_dict.py": ("exercise-13", "pattern", "unreached"),
 }
 
 
@@ -74,8 +80,8 @@ def test_real_code_gets_a_named_cause(name: str, lang: str) -> None:
         named = set(re.findall(r"\*\* \\?\[([\w+-]+)\\?\]", outputs))
         assert cause in named, (named, outputs[:3000])
     else:
-        opening = PATTERNS[cause][lang].split("{")[0][:20]
-        assert opening.lower() in outputs.lower(), outputs[:3000]
+        words = max(re.split(r"{[^}]*}", PATTERNS[cause][lang]), key=len)[:30]  # the longest fixed part
+        assert words.lower() in outputs.lower(), outputs[:3000]
     if lang == "ko":
         assert re.search("[가-힣]", outputs)
 
@@ -93,3 +99,29 @@ def test_the_input_shown_is_the_mistake_not_its_side_symptom() -> None:
     assert "[pre-norm+layernorm-unbiased-std]" in first
     x = re.search(r"x = torch.tensor\((\[\[\[.*?\]\]\])", first)
     assert x is not None and len(json.loads(x.group(1))[0][0]) > 1, first[:1500]  # D > 1
+
+
+GELU = ROOT / "tests" / "submissions" / "ex13" / "gelu" / "ex13_transformer_encoder_layer.py"
+
+
+@pytest.mark.parametrize("path", [GELU, REALISTIC / "ex13_module_load_state_dict.py"])
+def test_a_gradient_failure_snippet_runs_and_prints_the_gradient_it_names(path: Path) -> None:
+    """Pasted into Python after the student's file, the snippet runs, and the gradient it prints (also of
+    a tensor inside a dict: ``params['norm2.bias'].grad``) is the one shown; None where none reaches it."""
+    course = load_course(ROOT / "course.yaml")
+    failure = next(c.failure for c in grade_file(course, course.resolve("13"), path).checks
+                   if c.failure is not None and c.failure.kind is Kind.WRONG_GRADIENT)
+    argument = failure.detail["argument"]
+    assert argument.startswith("params[")  # a tensor inside a dict
+    snippet = explain(failure, "en").snippet
+    assert snippet.endswith(f"print({argument}.grad)")
+    namespace: dict[str, object] = {}
+    exec(path.read_text(), namespace)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(snippet, namespace)
+    printed = eval(f"{argument}.grad", namespace)
+    shown = eval(failure.detail["got_grad"], {"torch": torch})
+    if printed is None:
+        assert failure.detail.get("unreached") == "1" and not shown.any()
+    else:
+        assert torch.equal(printed, shown)

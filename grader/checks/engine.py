@@ -18,10 +18,11 @@ from hypothesis.errors import Flaky
 from grader.checks import replay
 from grader.checks.catalog import DTYPE_LABELS, standard_checks
 from grader.checks.diagnose import diagnose, signature
-from grader.checks.patterns import find_pattern, fixed_rank
+from grader.checks.patterns import find_pattern, fixed_rank, unreached
 from grader.checks.properties import Check
 from grader.checks.snippets import call_source, literal
 from grader.checks.store import ReplayStore
+from grader.checks.strategies import map_tensors
 from grader.checks.target import Memo, Target
 from grader.errors import UsageError
 from grader.exercise import Case, Exercise
@@ -150,10 +151,16 @@ def gone_at(target: Target, case: Case | None, gone: WorkerGone, check: str) -> 
 
 
 def describe(target: Target, case: Case, failure: Failure, check: str) -> Failure:
-    """Attach the input, as Python source, the call and a replay token to a failure."""
+    """Attach the input, as Python source, the call and a replay token to a failure.
+
+    For a gradient failure, float tensors are shown requiring grad, wherever they are nested:
+    the snippet's backward call then fills the very gradient the failure names.
+    """
     args, kwargs = target.function.split(case)
     names = [p.name for p in target.function.parameters if p.name in case]
     positional = tuple(names[: len(args)])
+    if "grad_out" in failure.detail:
+        case = map_tensors(case, lambda t: t.detach().requires_grad_(t.is_floating_point()))
     inputs = tuple((name, literal(case[name])) for name in names)
     call = call_source(target.function.name, positional, {k: k for k in kwargs})
     return dataclasses.replace(failure, inputs=inputs, call=call, replay=replay.encode(check, case))
@@ -256,8 +263,9 @@ class Replays:
                 return gone_at(target, small, gone, check.name)
             if failure is not None and failure.kind not in UNCONDITIONAL:
                 drawn = self._fresh(key, target, check)
-                cases = [small, first, *more_failing(check, target, drawn)]
-                return explain(target, cases, failure, check.name, drawn)
+                more = more_failing(check, target, drawn)
+                cases = [small, first, *(case for case, _ in more)]
+                return explain(target, cases, failure, check.name, drawn, [f for _, f in more])
         return None
 
     def _fresh(self, key: tuple[int, str], target: Target, check: Check) -> list[Case]:
@@ -339,8 +347,10 @@ def _searched(search: _Search, examples: int, shrink: bool, seed: int | None,
         shown = _past_side_symptom(search, found, examples) if shrink else found
         assert shown.case is not None
         drawn = fresh() if fresh is not None else fresh_inputs(check)
-        cases = [shown.case, *search.failing, *more_failing(check, target, drawn)]
-        return Status.FAILED, search.seen, explain(target, cases, shown.failure, check.name, drawn)
+        more = more_failing(check, target, drawn)
+        cases = [shown.case, *search.failing, *(case for case, _ in more)]
+        return Status.FAILED, search.seen, explain(target, cases, shown.failure, check.name, drawn,
+                                                   [f for _, f in more])
     except WorkerGone as gone:
         return Status.FAILED, search.seen, gone_at(target, search.current, gone, check.name)
     except Flaky:
@@ -404,30 +414,34 @@ def fresh_inputs(check: Check, examples: int = 12) -> list[Case]:
     return drawn
 
 
-def more_failing(check: Check, target: Target, drawn: list[Case]) -> list[Case]:
-    """The first few of ``drawn`` that fail too: more inputs for the diagnosis to tell mistakes apart."""
-    found: list[Case] = []
+def more_failing(check: Check, target: Target, drawn: list[Case]) -> list[tuple[Case, Failure]]:
+    """The first few of ``drawn`` that fail too, and how: more inputs to tell mistakes apart."""
+    found: list[tuple[Case, Failure]] = []
     try:
         for case in drawn:
             if len(found) == DIAGNOSIS_CASES:
                 break
-            if check.verify(target, case) is not None:
-                found.append(case)
+            if (failure := check.verify(target, case)) is not None:
+                found.append((case, failure))
     except WorkerGone:
         pass
     return found
 
 
 def explain(target: Target, cases: list[Case], failure: Failure, check: str,
-            drawn: list[Case] | None = None) -> Failure:
-    """The failure with its (shrunk) input as source and, when one fits, the known mistake."""
+            drawn: list[Case] | None = None, others: Sequence[Failure] = ()) -> Failure:
+    """The failure with its (shrunk) input as source and, when one fits, the known mistake.
+
+    ``others``: how the fresh inputs among ``cases`` failed (a pattern must hold on each).
+    """
     failure = describe(target, cases[0], failure, check)
     if failure.kind is Kind.NO_VALUE_ERROR and failure.detail.get("raised") == "AssertionError":
         return dataclasses.replace(failure, pattern={"pattern": "assert"})
     try:
         mistake = diagnose(target, cases, failure)
         if mistake is None:  # no known mistake: maybe a pattern any wrong output can show
-            pattern = find_pattern(target, cases, failure) or fixed_rank(target, cases, drawn or [], failure)
+            pattern = (find_pattern(target, cases, failure) or fixed_rank(target, cases, drawn or [], failure)
+                       or unreached(failure, others))
             failure = dataclasses.replace(failure, pattern=pattern) if pattern else failure
             return dataclasses.replace(failure, behaviour=signature(target, drawn or [], failure))
     except WorkerGone:

@@ -11,7 +11,9 @@ input, the way a TA would:
   size of the input, or its square root, e.g. √d_k);
 * ``sign``: the reference's output negated;
 * ``as-if``: the reference's output with one input set to zero or to ones
-  ("as if ``b_f`` were zero": a term left out).
+  ("as if ``b_f`` were zero": a term left out);
+* ``unreached``: no gradient at all reaches an argument the reference's output
+  depends on (the graph is cut: ``.detach()``, ``.item()``, ``load_state_dict``).
 
 A pattern is reported only when it holds on every failing input, like a known
 mistake. Results are data (a key and values); ``feedback/`` words them.
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 
@@ -188,3 +190,17 @@ TESTS: tuple[tuple[str, Test], ...] = (
 )
 """In the order they are tried: the first that holds on every failing input is the one reported."""
 
+
+
+def unreached(failure: Failure, others: Sequence[Failure]) -> Pattern | None:
+    """No gradient reaches an argument, on the shown input and on every fresh one that fails too.
+
+    A shrunk input is mostly zeros, where a gradient can be zero by chance; fresh inputs are not.
+    Which argument fails first may differ between inputs (a zero input zeroes some gradients):
+    the one named is the shown input's.
+    """
+    if failure.kind is not Kind.WRONG_GRADIENT or not others:
+        return None
+    if all(f.kind is Kind.WRONG_GRADIENT and f.detail.get("unreached") for f in (failure, *others)):
+        return {"pattern": "unreached", "argument": failure.detail.get("argument", "")}
+    return None

@@ -89,12 +89,19 @@ class KeepsInputs(Check):
 
 
 def _tensor_names(function: Function, case: Case) -> list[str]:
-    names: list[str] = []
-    for p in function.parameters:
-        if p.name in case:
-            count = len(tensors_in(case[p.name]))
-            names += [p.name] if count == 1 else [f"{p.name}[{i}]" for i in range(count)]
-    return names
+    """A name for every tensor of ``case``, in ``tensors_in``'s order, as Python reaches it."""
+    return [name for p in function.parameters if p.name in case for name in _paths(case[p.name], p.name)]
+
+
+def _paths(value: Any, path: str) -> list[str]:
+    """``x``; ``weights[0]``; ``params['norm1.bias']``: each tensor inside ``value``, by how to reach it."""
+    if isinstance(value, torch.Tensor):
+        return [path]
+    if isinstance(value, list | tuple):
+        return [p for i, item in enumerate(value) for p in _paths(item, f"{path}[{i}]")]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _paths(item, f"{path}[{key!r}]")]
+    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +149,9 @@ def _gradient_detail(name: str, cotangents: list[torch.Tensor], got: torch.Tenso
 
     dtype = leaf.dtype
     upstream = [c.to(dtype) for c in cotangents]
+    unreached = {"unreached": "1"} if not bool(got.any()) and bool(want.any()) else {}
     return {"argument": name, "grad_out": literal(upstream[0] if len(upstream) == 1 else tuple(upstream)),
-            "got_grad": literal(got.to(dtype)), "want_grad": literal(want.to(dtype))}
+            "got_grad": literal(got.to(dtype)), "want_grad": literal(want.to(dtype)), **unreached}
 
 
 def _marked(case: Case) -> Case:

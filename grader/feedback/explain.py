@@ -93,14 +93,11 @@ TRUSTED_DETAIL = frozenset({"mistake_en", "mistake_ko", "rule_en", "rule_ko"})
 
 
 def _backward_snippet(failure: Failure) -> str:
-    """The failing input with its float tensors requiring grad, the upstream gradient, the backward call."""
-    lines = ["import torch"]
-    for name, source in failure.inputs:
-        grad = ".requires_grad_()" if "dtype=torch.float" in source or "dtype=torch.bfloat" in source else ""
-        lines.append(f"{name} = {source}{grad}")
-    argument = failure.detail.get("argument", "").split("[")[0]
+    """The failing input (its float tensors requiring grad), the upstream gradient, the backward call,
+    and the gradient the failure is about (``x.grad``, ``params['norm1.bias'].grad``)."""
+    lines = ["import torch", *(f"{name} = {source}" for name, source in failure.inputs)]
     lines += [f"grad_out = {failure.detail['grad_out']}", f"out = {failure.call}",
-              "torch.autograd.backward(out, grad_out)", f"print({argument}.grad)"]
+              "torch.autograd.backward(out, grad_out)", f"print({failure.detail.get('argument', '')}.grad)"]
     return "\n".join(lines)
 
 

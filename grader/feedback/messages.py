@@ -314,6 +314,16 @@ PATTERNS: dict[str, dict[str, str]] = {
                     "{argument} is left out or ignored.",
               "ko": "출력이 {argument}가 모두 {value}일 때의 정답과 같습니다: {argument}가 들어간 항이 "
                     "빠졌거나 무시되었습니다."},
+    "unreached": {"en": "No gradient reaches {argument}: through autograd, your output does not depend on "
+                        "it. Either it is left out, or something between it and the output cuts the graph: "
+                        "x.detach(), x.data, x.item(), x.numpy(), torch.tensor(x), or copying it "
+                        "into a module (load_state_dict, copy_, nn.Parameter(...)). Compute with the tensors "
+                        "you are given (torch.func.functional_call runs a module on them).",
+                  "ko": "{argument}까지 기울기가 전달되지 않습니다: autograd로 보면 출력이 이 값에 의존하지 "
+                        "않습니다. 빠뜨렸거나, 출력까지 가는 중간에 계산 그래프가 끊겼습니다: "
+                        "x.detach(), x.data, x.item(), x.numpy(), torch.tensor(x), "
+                        "모듈에 값 복사(load_state_dict, copy_, nn.Parameter(...)). "
+                        "주어진 텐서로 직접 계산하세요(모듈을 쓰려면 torch.func.functional_call)."},
 }
 """Causes found without a known mistake (``checks.patterns``)."""
 
