@@ -52,6 +52,19 @@ def test_non_finite_values_must_match_exactly() -> None:
     assert mismatch is not None and mismatch.index == (0,) and math.isnan(mismatch.obtained)
 
 
+@given(float_tensors(), st.data())
+def test_a_number_where_an_infinity_is_expected_is_infinitely_off(t: torch.Tensor,
+                                                                  data: st.DataObject) -> None:
+    """Expected -inf (log 0), obtained a finite number: off by inf, never "max absolute difference 0"."""
+    flat = data.draw(st.integers(0, t.numel() - 1))
+    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), t.shape))
+    expected = t.clone()
+    expected[index] = data.draw(st.sampled_from([-math.inf, math.inf]))
+    mismatch = compare(t, expected, tolerance(torch.float64, t.numel()))
+    assert mismatch is not None and mismatch.index == index and mismatch.mismatched == 1
+    assert mismatch.max_abs_diff == math.inf and mismatch.max_rel_diff == math.inf
+
+
 def test_nan_where_a_number_is_expected_is_found() -> None:
     mismatch = compare(torch.tensor([0.5, math.nan]), torch.tensor([0.5, 0.5]), tolerance(torch.float32, 2))
     assert mismatch is not None and mismatch.index == (1,)

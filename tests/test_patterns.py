@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,9 +12,11 @@ from grader.checks import patterns
 from grader.course import Course
 from grader.exercise import load_spec
 from grader.grading import grade_reference
+from grader.results import Failure, Kind
 
 
-def _pattern(course: Course, exercise: str, function: str, wrong: object) -> dict[str, str] | None:
+def _pattern(course: Course, exercise: str, function: str,
+             wrong: Callable[..., object]) -> dict[str, str] | None:
     entry = course.resolve(exercise)
     spec = load_spec(course.spec_file(entry), entry.id)
     result = grade_reference(course, entry, {**spec.references(), function: wrong})
@@ -103,9 +107,38 @@ def test_one_value_is_never_called_a_scale_or_a_sign(course: Course, wrong: floa
     student = {**spec.references(), "attention_scores": lambda q, k: wrong * reference(q, k)}
     target = Target(spec, spec.function("attention_scores"), LocalRunner(student))
     case = {"q": torch.tensor([[q]], dtype=torch.float64), "k": torch.tensor([[1.0]], dtype=torch.float64)}
-    failure = patterns.Failure(patterns.Kind.WRONG_VALUE)
+    failure = Failure(Kind.WRONG_VALUE)
     assert patterns.find_pattern(target, [case], failure) is None
     bigger = {"q": torch.tensor([[q, 1.0]], dtype=torch.float64),
               "k": torch.tensor([[1.0, 2.0], [0.5, -1.0]], dtype=torch.float64)}
     found = patterns.find_pattern(target, [case, bigger], failure)
     assert found is not None and found["pattern"] in ("scale", "sign")
+
+
+@given(st.integers(1, 6), st.integers(0, 2**32 - 1), st.floats(-60, -1), st.booleans())
+def test_a_hidden_infinity_is_named_only_when_all_else_is_right(size: int, seed: int, clamped: float,
+                                                                wrong_elsewhere: bool) -> None:
+    """-inf expected (log 0), a finite number obtained there (log(p + eps)), everything else right:
+    lost-infinity. Also wrong elsewhere, or no infinity expected at all: not this cause."""
+    generator = torch.Generator().manual_seed(seed)
+    want = torch.randn(size + 1, generator=generator, dtype=torch.float64)
+    want[0] = -torch.inf
+    got = want.clone()
+    got[0] = clamped
+    if wrong_elsewhere:
+        got[1:] += 1.0
+    found = patterns._lost_infinity(None, {}, got, want, torch.float64)  # type: ignore[arg-type]
+    assert found == (None if wrong_elsewhere else {"value": "-inf"})
+    assert patterns._lost_infinity(None, {}, got[1:], want[1:], torch.float64) is None  # type: ignore[arg-type]
+
+
+def test_a_clamped_log_probability_is_named_lost_infinity(course: Course) -> None:
+    def clamped(states, initial, transition):  # type: ignore[no-untyped-def]
+        logs = transition.clamp_min(1e-30).log()
+        return initial.clamp_min(1e-30).log()[states[:, 0]] + logs[states[:, :-1], states[:, 1:]].sum(-1)
+
+    entry = course.resolve("02")
+    spec = load_spec(course.spec_file(entry), entry.id)
+    result = grade_reference(course, entry, {**spec.references(), "markov_log_likelihood": clamped})
+    found = [c.failure.pattern for c in result.checks if c.failure is not None and c.failure.pattern]
+    assert {"pattern": "lost-infinity", "value": "-inf"} in found

@@ -30,6 +30,7 @@ from tests.conftest import ROOT, grade
 REALISTIC = ROOT / "tests" / "submissions" / "realistic"
 CAUSES = {
     "ex01_assert.py": ("exercise-01", "pattern", "assert"),
+    "ex02_distributions_categorical.py": ("exercise-02", "pattern", "lost-infinity"),
     "ex02_log_of_product.py": ("exercise-02", "mistake", "probability-not-log"),
     "ex02_loop_transposed.py": ("exercise-02", "mistake", "transition-transposed"),
     "ex03_numpy_style_relu.py": ("exercise-03", "mistake", "relu-not-tanh"),

@@ -46,7 +46,9 @@ def compare(obtained: torch.Tensor, expected: torch.Tensor, tol: Tolerance) -> M
     # Non-finite expected values must be matched exactly; finite ones within tolerance.
     scale = want[finite].abs().max().item() if finite.any() else 1.0
     allowed = tol.atol * max(1.0, scale) + tol.rtol * want.abs()
-    diff = torch.where(finite, (got - want).abs(), torch.zeros_like(got))
+    # A number where an infinity is expected is infinitely off (not 0 off: it is reported).
+    diff = torch.where(finite, (got - want).abs(),
+                       torch.where(same_special, torch.zeros_like(got), torch.full_like(got, math.inf)))
     bad = torch.where(finite, ~(diff <= allowed), ~same_special)
     if not bad.any():
         return None

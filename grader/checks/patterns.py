@@ -12,6 +12,8 @@ input, the way a TA would:
 * ``sign``: the reference's output negated;
 * ``as-if``: the reference's output with one input set to zero or to ones
   ("as if ``b_f`` were zero": a term left out);
+* ``lost-infinity``: right everywhere except where the reference is infinite,
+  and finite there (log(p + eps), a clamp: -inf hidden);
 * ``unreached``: no gradient at all reaches an argument the reference's output
   depends on (the graph is cut: ``.detach()``, ``.item()``, ``load_state_dict``).
 
@@ -184,9 +186,23 @@ def fixed_rank(target: Target, failing: list[Case], drawn: list[Case], failure: 
 FACTORS = frozenset({"sign", "scale"})
 """The patterns that say "the reference times a number": they need two nonzero reference values."""
 
+def _lost_infinity(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
+                   dtype: torch.dtype) -> Pattern | None:
+    """Finite where the reference is infinite (``got`` is all finite here), right everywhere else."""
+    infinite = torch.isinf(want)
+    if got.shape != want.shape or not infinite.any():
+        return None
+    finite = ~infinite
+    if finite.any() and not _close(got[finite], want[finite]):
+        return None
+    signs = {"-inf" if v < 0 else "inf" for v in want[infinite].tolist()}
+    return {"value": signs.pop()} if len(signs) == 1 else None
+
+
 Test = Callable[[Target, Case, torch.Tensor, torch.Tensor, torch.dtype], Pattern | None]
 TESTS: tuple[tuple[str, Test], ...] = (
-    ("precision", _precision), ("sign", _sign), ("scale", _scale), ("layout", _layout), ("as-if", _as_if),
+    ("lost-infinity", _lost_infinity), ("precision", _precision), ("sign", _sign), ("scale", _scale),
+    ("layout", _layout), ("as-if", _as_if),
 )
 """In the order they are tried: the first that holds on every failing input is the one reported."""
 

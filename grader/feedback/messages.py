@@ -314,6 +314,15 @@ PATTERNS: dict[str, dict[str, str]] = {
                     "{argument} is left out or ignored.",
               "ko": "출력이 {argument}가 모두 {value}일 때의 정답과 같습니다: {argument}가 들어간 항이 "
                     "빠졌거나 무시되었습니다."},
+    "lost-infinity": {"en": "Where the answer is {value} (the log of a zero probability, say), yours is "
+                            "a finite number, and everywhere else it is right: a clamp or an added epsilon "
+                            "hides the infinity (p.add(1e-9).log(), p.clamp_min(1e-12).log(), or "
+                            "torch.distributions, which clamps). The spec asks for it exactly: "
+                            "log(0) is -inf.",
+                      "ko": "정답이 {value}인 곳(예: 확률 0의 로그)에서 여러분의 출력은 유한한 값이고, "
+                            "나머지는 모두 맞습니다: clamp(...)나 더한 작은 값이 무한대를 가립니다"
+                            "(p.add(1e-9).log(), p.clamp_min(1e-12).log(), 또는 내부에서 clamp(...)하는 "
+                            "torch.distributions). 명세는 정확한 값을 요구합니다: log(0)은 -inf입니다."},
     "unreached": {"en": "No gradient reaches {argument}: through autograd, your output does not depend on "
                         "it. Either it is left out, or something between it and the output cuts the graph: "
                         "x.detach(), x.data, x.item(), x.numpy(), torch.tensor(x), or copying it "
