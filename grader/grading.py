@@ -97,11 +97,14 @@ def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, 
                             checks=tuple(checks), seconds=round(time.monotonic() - start, 3),
                             problem=problem, student=student, device=device, digest=file_digest(source),
                             sandbox=tier.name)
-    return in_notebook(result, source) if shown.endswith(notebook.SUFFIX) else result
+    return in_notebook(result, source)
 
 
 def in_notebook(result: ExerciseResult, program: bytes | Failure) -> ExerciseResult:
-    """A notebook's result: line numbers as cells and lines, and the lines left out (``grader.notebook``)."""
+    """A notebook's result: line numbers as cells and lines, and the lines left out (``grader.notebook``).
+
+    Any program that carries a line map: a notebook's, or a notebook's saved as a script.
+    """
     lines = notebook.LineMap.of(program.decode("utf-8", "replace")) if isinstance(program, bytes) else None
     if lines is None:
         return result

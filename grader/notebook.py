@@ -35,6 +35,8 @@ MAX_CODE_CHARS = 4 << 20
 MAX_CELLS = 10_000
 """Bounds on what the trusted side parses: a course's notebook holds far less code than this."""
 HEADER = "# seqgrade:notebook"
+SCRIPT_HEADER = "# seqgrade:script"
+"""The header of a notebook saved as a script (``exported``): its lines are the file's, not cells'."""
 MARK = "# seqgrade:cell "
 LEFT_OUT = "# seqgrade:left-out "
 
@@ -64,14 +66,16 @@ class LineMap:
 
     lines: dict[int, tuple[int, int]] = field(default_factory=dict)
     left_out: list[LeftOut] = field(default_factory=list)
+    script: bool = False
+    """A notebook saved as a script, as one cell: its lines are named as the file's lines."""
 
     @classmethod
     def of(cls, program: str) -> LineMap | None:
         """The map a converted notebook's program carries; None for a plain Python file."""
         rows = program.splitlines()
-        if not rows or rows[0] != HEADER:
+        if not rows or rows[0] not in (HEADER, SCRIPT_HEADER):
             return None
-        found = cls()
+        found = cls(script=rows[0] == SCRIPT_HEADER)
         at: tuple[int, int] | None = None
         for number, row in enumerate(rows, start=1):
             # Student text can hold such comments too: only exact ones count, and notes only come first
@@ -95,11 +99,29 @@ def convert(data: bytes, functions: Iterable[str], name: str = "notebook.ipynb")
     return program(cells, functions)
 
 
-def program(cells: list[str | None], functions: Iterable[str]) -> bytes:
+def exported(data: bytes) -> bool:
+    """Whether a Python file is a notebook saved as a script (Jupyter's "Download as .py", nbconvert).
+
+    Such a file calls ``get_ipython()`` at the top level, where its magics and shell
+    escapes were (``%matplotlib inline``, ``!pip install``): only a kernel defines it, so
+    the file cannot be imported as it is. It is graded as the notebook would be.
+    """
+    if b"get_ipython" not in data:
+        return False
+    try:
+        tree = ast.parse(data)
+    except UNPARSABLE:
+        return False
+    return any(isinstance(node, ast.Expr | ast.Assign) and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "get_ipython"
+        for n in ast.walk(node)) for node in tree.body)
+
+
+def program(cells: list[str | None], functions: Iterable[str], header: str = HEADER) -> bytes:
     """The program for ``functions`` from ``cells`` (code, or None for a cell that holds none)."""
     statements, left_out = parse(cells)
     kept = needed(statements, set(functions))
-    rows = [HEADER, *(f"{LEFT_OUT}{n.cell} {n.line} {n.reason}" for n in left_out)]
+    rows = [header, *(f"{LEFT_OUT}{n.cell} {n.line} {n.reason}" for n in left_out)]
     for s in sorted(kept, key=lambda s: (not s.future, s.cell, s.line)):
         rows += [f"{MARK}{s.cell} {s.line}", s.source]
     return ("\n".join(rows) + "\n").encode("utf-8")
@@ -282,7 +304,8 @@ def in_cells(failure: Failure, lines: LineMap) -> Failure:
     if not line.isdigit() or int(line) not in lines.lines:
         return failure
     cell, at = lines.lines[int(line)]
-    return dataclasses.replace(failure, detail={**failure.detail, "cell": str(cell), "line": str(at)})
+    where = {"line": str(at)} if lines.script else {"cell": str(cell), "line": str(at)}
+    return dataclasses.replace(failure, detail={**failure.detail, **where})
 
 
 def defined(data: bytes) -> set[str]:

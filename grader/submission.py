@@ -30,11 +30,16 @@ class Submission:
         return self.path.suffix == notebook.SUFFIX
 
     def source(self) -> bytes | Failure:
-        """The program to grade: the file's bytes (a notebook's converted code), read once, or why none."""
+        """The program to grade: the file's bytes (a notebook's converted code, also of a notebook saved
+        as a Python script), read once, or why none."""
         limit = notebook.MAX_NOTEBOOK_BYTES if self.notebook else MAX_BYTES
         data = self.source_bytes(limit)
-        if not self.notebook or isinstance(data, Failure):
+        if isinstance(data, Failure):
             return data
+        if not self.notebook:  # a notebook saved as a script: graded as the notebook, one cell
+            exported = notebook.exported(data)
+            script: list[str | None] = [data.decode("utf-8", "replace")]
+            return notebook.program(script, self.functions, notebook.SCRIPT_HEADER) if exported else data
         program = notebook.convert(data, self.functions, self.path.name)
         if isinstance(program, bytes) and len(program) > MAX_BYTES:
             return _too_large(self.path, MAX_BYTES)

@@ -175,3 +175,39 @@ def test_no_cell_text_breaks_the_conversion(cells: list[str]) -> None:
     assert isinstance(program, bytes)
     lines = notebook.LineMap.of(program.decode("utf-8", "replace"))
     assert lines is not None and "rm -rf" not in program.decode("utf-8", "replace")
+
+
+def _as_script(*cells: str) -> str:
+    """A notebook saved as a Python script the way Jupyter's "Download as .py" (nbconvert) writes it:
+    IPython's own transformer turns each magic and shell escape into a get_ipython() call."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    made = TransformerManager()  # type: ignore[no-untyped-call]
+    parts = ["#!/usr/bin/env python\n# coding: utf-8\n"]
+    for number, source in enumerate(cells, start=1):
+        parts.append(f"# In[{number}]:\n\n\n{made.transform_cell(source)}\n")
+    return "\n\n".join(parts)
+
+
+def test_a_notebook_saved_as_a_script_is_graded_as_the_notebook(tmp_path: Path) -> None:
+    """%matplotlib, !pip and a top-level call became get_ipython() calls that only a kernel can run:
+    the definitions are graded, nothing else runs, and a line is the script's own line."""
+    script = _as_script(f"%matplotlib inline\n!touch {tmp_path}/ran", FORGET, "forget_gate(1, 2, 3, 4)")
+    assert "get_ipython().run_line_magic('matplotlib', 'inline')" in script
+    path = _write(tmp_path / "good", "ex05_forget_gate.py", script)
+    run = grade("exercise-05", "--file", str(path))
+    assert run.code == 0, run.out + run.err
+    assert not (tmp_path / "ran").exists()
+    broken = script.replace("    return torch.sigmoid", "    assert False\n    return torch.sigmoid")
+    line = broken.splitlines().index("    assert False") + 1
+    run = grade("exercise-05", "--file", str(_write(tmp_path / "bad", "ex05_forget_gate.py", broken)),
+                "--lang", "en")
+    assert run.code == 1 and f"AssertionError (line {line})" in run.out and "cell" not in run.out, run.out
+
+
+@given(st.sampled_from(["get_ipython().system('ls')", "files = get_ipython().getoutput('ls')", "x = 1",
+                        "if __name__ == '__main__':\n    get_ipython()", "def f():\n    get_ipython()"]))
+def test_only_a_top_level_get_ipython_call_marks_a_saved_notebook(statement: str) -> None:
+    source = f"import torch\n{statement}\n".encode()
+    top_level = statement.startswith(("get_ipython", "files"))
+    assert notebook.exported(source) is top_level
