@@ -132,6 +132,9 @@ class CheckResult:
     credited: bool = True
     """False when the check held but earns nothing yet: a check that does not compare values
     pays only once the function's values match the reference (see ``engine.GUARD_KINDS``)."""
+    withheld_for: str = ""
+    """Why ``credited`` is False: ``values-first`` (the function's values never matched) or
+    ``forbidden-call`` (a built-in the exercise forbids did the work)."""
 
 
 @dataclass(frozen=True, slots=True)

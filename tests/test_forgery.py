@@ -191,6 +191,7 @@ def test_every_check_that_pays_compared_values_or_its_function_did(course) -> No
         guards = [r for r in credited if r.kind in GUARD_KINDS]
         assert guards and all((r.score > 0) == values_pass for r in guards)
         assert all(r.credited == values_pass for r in guards)
+        assert all(r.withheld_for == ("" if values_pass else "values-first") for r in guards)
 
 
 def test_torch_frombuffer_is_what_rebuilds_tensors() -> None:

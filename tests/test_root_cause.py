@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.feedback.messages import LABELS, text
 from tests.conftest import ROOT, grade
 
 
@@ -56,6 +57,8 @@ def test_a_forbidden_built_in_fails_its_own_check_and_the_values_are_still_judge
     failed = [t["name"] for t in tests if t["status"] == "failed"]
     assert failed and all("forbidden" in name for name in failed), failed
     assert right["score"] == 0
+    withheld = {t["output"] for t in tests if t["status"] == "passed"}
+    assert withheld == {text(LABELS, "forbidden-call", "en")}, withheld  # not "counts once the values match"
     wrong = _graded(tmp_path, "exercise-09",
                     "import torch\ndef softmax(x, dim=-1):\n    return torch.softmax(-x, dim)\n")
     failing = [t["name"] for t in wrong["tests"] if t["status"] == "failed"]  # type: ignore[union-attr]

@@ -482,8 +482,9 @@ def credit(results: list[CheckResult], checks: Sequence[Check]) -> list[CheckRes
                  if r.kind == "no-forbidden-calls" and r.status is not Status.PASSED}
     withheld = [r.function in forbidden or (r.kind in GUARD_KINDS and r.function not in computes)
                 for r in results]
-    return [dataclasses.replace(r, score=0.0, credited=False) if hold and r.score > 0 else r
-            for r, hold in zip(results, withheld, strict=True)]
+    return [dataclasses.replace(r, score=0.0, credited=False,
+                                withheld_for="forbidden-call" if r.function in forbidden else "values-first")
+            if hold and r.score > 0 else r for r, hold in zip(results, withheld, strict=True)]
 
 
 ROOT_CAUSES = {Kind.NOT_IMPLEMENTED: (), Kind.MISSING_FUNCTION: (), Kind.RAISED: ("type", "line"),

@@ -22,7 +22,7 @@ def _test(result: ExerciseResult, check: CheckResult, lang: str) -> dict[str, An
     elif check.same_cause_as:
         output = text(LABELS, "same-cause", lang, check=check.same_cause_as)
     elif not check.credited:
-        output = text(LABELS, "values-first", lang)
+        output = text(LABELS, check.withheld_for or "values-first", lang)
     else:
         output = ""
     return {

@@ -175,6 +175,7 @@ LABELS: dict[str, dict[str, str]] = {
                  "ko": "강사가 {points}점으로 조정했습니다 (채점기 점수: {graded}). 이유: {reason}"},
     "sandbox": {"en": "sandbox", "ko": "샌드박스"},
     "values-first": {"en": "counts once the values match", "ko": "값이 맞으면 점수 인정"},
+    "forbidden-call": {"en": "withheld: a forbidden built-in", "ko": "보류: 금지된 내장 함수 사용"},
     "same-cause": {"en": "not run: same cause as {check}", "ko": "실행 안 함: {check}과(와) 같은 원인"},
     "same-cause-short": {"en": "same cause", "ko": "같은 원인"},
     "likely-cause": {"en": "Likely cause", "ko": "추정 원인"},

@@ -52,7 +52,7 @@ def summary_table(result: ExerciseResult, lang: str) -> Table:
         name = Text.assemble((mark + " ", style), check_title(check, lang))
         ran = (text(LABELS, "same-cause-short", lang) if check.same_cause_as
                else str(check.examples) if check.examples else text(LABELS, "not-run", lang))
-        withheld = "" if check.credited else f" ({text(LABELS, 'values-first', lang)})"
+        withheld = "" if check.credited else f" ({text(LABELS, check.withheld_for or 'values-first', lang)})"
         table.add_row(name, f"{_points(check.score)}/{_points(check.max_score)}{withheld}", ran)
     return table
 
