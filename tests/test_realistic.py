@@ -44,6 +44,7 @@ CAUSES = {
     "ex05_only_x.py": ("exercise-05", "pattern", "as-if"),
     "ex06_dl2_fgio.py": ("exercise-06", "mistake", "gate-order-fgio"),
     "ex07_d2l_reset_before.py": ("exercise-07", "mistake", "reset-before-matmul"),
+    "ex07_in_place_update.py": ("exercise-07", "kind", "modified-input"),
     "ex07_keras_reset_before_swapped.py": ("exercise-07", "mistake", "update-inverted+reset-before-matmul"),
     "ex08_bmm_3d.py": ("exercise-08", "pattern", "fixed-rank"),
     "ex08_tensor_dk.py": ("exercise-08", "pattern", "precision"),
@@ -80,6 +81,8 @@ def test_real_code_gets_a_named_cause(name: str, lang: str) -> None:
     if how == "mistake":
         named = set(re.findall(r"\*\* \\?\[([\w+-]+)\\?\]", outputs))
         assert cause in named, (named, outputs[:3000])
+    elif how == "kind":
+        assert any(c.failure is not None and c.failure.kind.value == cause for c in result.checks)
     else:
         words = max(re.split(r"{[^}]*}", PATTERNS[cause][lang]), key=len)[:30]  # the longest fixed part
         assert words.lower() in outputs.lower(), outputs[:3000]
@@ -126,3 +129,16 @@ def test_a_gradient_failure_snippet_runs_and_prints_the_gradient_it_names(path: 
         assert failure.detail.get("unreached") == "1" and not shown.any()
     else:
         assert torch.equal(printed, shown)
+
+
+def test_an_error_met_in_the_gradient_check_is_reproduced_by_its_snippet() -> None:
+    """The gradient check calls with inputs that require grad; its snippet shows them so, and
+    pasted after the student's file it raises what the check reported."""
+    path = REALISTIC / "ex07_in_place_update.py"
+    failure = next(c.failure for c in _graded(path.name).checks
+                   if c.kind == "gradients-match" and c.failure is not None)
+    assert failure.kind is Kind.RAISED and "requires_grad_()" in dict(failure.inputs)["h_prev"]
+    namespace: dict[str, object] = {}
+    exec(path.read_text(), namespace)
+    with pytest.raises(RuntimeError, match="in-place"):
+        exec(explain(failure, "en").snippet, namespace)

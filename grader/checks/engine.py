@@ -153,13 +153,14 @@ def gone_at(target: Target, case: Case | None, gone: WorkerGone, check: str) -> 
 def describe(target: Target, case: Case, failure: Failure, check: str) -> Failure:
     """Attach the input, as Python source, the call and a replay token to a failure.
 
-    For a gradient failure, float tensors are shown requiring grad, wherever they are nested:
-    the snippet's backward call then fills the very gradient the failure names.
+    For a failure met in a gradient check, float tensors are shown requiring grad, wherever they
+    are nested: the snippet then meets what the check met (an in-place write to a leaf that
+    requires grad raises), and its backward call fills the very gradient the failure names.
     """
     args, kwargs = target.function.split(case)
     names = [p.name for p in target.function.parameters if p.name in case]
     positional = tuple(names[: len(args)])
-    if "grad_out" in failure.detail:
+    if "grad_out" in failure.detail or failure.detail.get("requires_grad"):
         case = map_tensors(case, lambda t: t.detach().requires_grad_(t.is_floating_point()))
     inputs = tuple((name, literal(case[name])) for name in names)
     call = call_source(target.function.name, positional, {k: k for k in kwargs})

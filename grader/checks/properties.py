@@ -11,6 +11,7 @@ reference runs here, in float64, on the same inputs (``target.Target``).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,10 +120,10 @@ class GradientsMatch(Check):
             return None
         reply = target.call(marked, cotangents=[c.float().double() for c in cotangents])
         _, failure = obtain(target, case, reply)
-        if failure is not None:
-            return failure
+        if failure is not None:  # met with inputs that require grad: the snippet must show them so
+            return dataclasses.replace(failure, detail={**failure.detail, "requires_grad": "1"})
         if reply.not_differentiable or reply.grads is None:
-            return Failure(Kind.NOT_DIFFERENTIABLE)
+            return Failure(Kind.NOT_DIFFERENTIABLE, {"requires_grad": "1"})
         names = [n for n, t in zip(_tensor_names(target.function, case), tensors_in(marked), strict=False)
                  if t.requires_grad]
         size = problem_size(case)
