@@ -142,3 +142,25 @@ def test_a_clamped_log_probability_is_named_lost_infinity(course: Course) -> Non
     result = grade_reference(course, entry, {**spec.references(), "markov_log_likelihood": clamped})
     found = [c.failure.pattern for c in result.checks if c.failure is not None and c.failure.pattern]
     assert {"pattern": "lost-infinity", "value": "-inf"} in found
+
+
+MIXING = [lambda a, b: a @ b, lambda a, b: torch.bmm(a[None], b[None]), lambda a, b: torch.addmm(a, a, b),
+          lambda a, b: torch.einsum("ij,jk->ik", a, b), lambda a, b: a.index_put_((torch.tensor([0]),), b[0])]
+
+
+@given(st.sampled_from(MIXING), st.booleans())
+def test_torch_refusing_to_mix_float32_and_float64_is_named_on_float64_inputs(
+        op: Callable[[torch.Tensor, torch.Tensor], object], float64_inputs: bool) -> None:
+    """The messages are torch's own (whatever this torch version says); the cause is named only
+    where the input had float64 tensors, which a float32 tensor of the student's then met."""
+    try:
+        op(torch.eye(2), torch.eye(2, dtype=torch.float64))
+    except RuntimeError as exc:
+        said = str(exc)
+    failure = Failure(Kind.RAISED, {"type": "RuntimeError", "message": said, "line": "3"})
+    case = {"x": torch.zeros(2, dtype=torch.float64 if float64_inputs else torch.float32)}
+    named = patterns.default_dtype(failure, case)
+    assert named == ({"pattern": "default-dtype"} if float64_inputs else None)
+    other = Failure(Kind.RAISED, {"type": "RuntimeError",
+                             "message": "mat1 and mat2 shapes cannot be multiplied"})
+    assert patterns.default_dtype(other, case) is None

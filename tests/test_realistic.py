@@ -36,6 +36,7 @@ CAUSES = {
     "ex03_numpy_style_relu.py": ("exercise-03", "mistake", "relu-not-tanh"),
     "ex03_outputs_before_step.py": ("exercise-03", "mistake", "output-before-update"),
     "ex04_diag_chain_reversed.py": ("exercise-04", "mistake", "reversed-chain"),
+    "ex04_eye_without_dtype.py": ("exercise-04", "pattern", "default-dtype"),
     "ex04_reduce_matmul.py": ("exercise-04", "mistake", "reversed-order"),
     "ex04_tanh_derivative_of_h.py": ("exercise-04", "mistake", "derivative-of-preactivation"),
     "ex05_keras_hard_sigmoid.py": ("exercise-05", "mistake", "hard-sigmoid-keras"),

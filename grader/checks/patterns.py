@@ -14,6 +14,8 @@ input, the way a TA would:
   ("as if ``b_f`` were zero": a term left out);
 * ``lost-infinity``: right everywhere except where the reference is infinite,
   and finite there (log(p + eps), a clamp: -inf hidden);
+* ``default-dtype``: on float64 inputs, an error from mixing float32 and float64
+  (a tensor made without ``dtype=``: ``torch.zeros(n)``, ``torch.eye(n)``);
 * ``unreached``: no gradient at all reaches an argument the reference's output
   depends on (the graph is cut: ``.detach()``, ``.item()``, ``load_state_dict``).
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 
 import torch
@@ -220,3 +223,18 @@ def unreached(failure: Failure, others: Sequence[Failure]) -> Pattern | None:
     if all(f.kind is Kind.WRONG_GRADIENT and f.detail.get("unreached") for f in (failure, *others)):
         return {"pattern": "unreached", "argument": failure.detail.get("argument", "")}
     return None
+
+
+_DTYPE_ERROR = re.compile(r"dtype|scalar type", re.IGNORECASE)
+_FLOAT_NAMES = re.compile(r"\b(double|float)\b", re.IGNORECASE)
+
+
+def default_dtype(failure: Failure, case: Case) -> Pattern | None:
+    """torch refusing to mix float32 and float64, on an input with float64 tensors: a tensor the
+    student made without ``dtype=`` is float32 (torch's default), and met the inputs' float64."""
+    from grader.sandbox.evaluate import tensors_in
+
+    said = failure.detail.get("message", "")
+    if failure.kind is not Kind.RAISED or not (_DTYPE_ERROR.search(said) and _FLOAT_NAMES.search(said)):
+        return None
+    return {"pattern": "default-dtype"} if any(t.dtype == torch.float64 for t in tensors_in(case)) else None

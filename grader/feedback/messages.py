@@ -324,6 +324,16 @@ PATTERNS: dict[str, dict[str, str]] = {
                             "나머지는 모두 맞습니다: clamp(...)나 더한 작은 값이 무한대를 가립니다"
                             "(p.add(1e-9).log(), p.clamp_min(1e-12).log(), 또는 내부에서 clamp(...)하는 "
                             "torch.distributions). 명세는 정확한 값을 요구합니다: log(0)은 -inf입니다."},
+    "default-dtype": {"en": "float32 and float64 met: the inputs here are float64, and a tensor made "
+                            "without dtype= is float32 (torch.zeros(...), torch.ones(...), torch.eye(n) and "
+                            "torch.tensor(...) of Python numbers default to it). Make new tensors like the "
+                            "inputs: torch.zeros(shape, dtype=x.dtype, device=x.device), or "
+                            "torch.zeros_like(x).",
+                      "ko": "float32와 float64가 섞였습니다: 여기서 입력은 float64인데, "
+                            "dtype= 없이 만든 텐서는 float32입니다(torch.zeros(...), torch.ones(...), "
+                            "torch.eye(n), 파이썬 숫자로 만든 torch.tensor(...)의 기본값). "
+                            "새 텐서는 입력과 같게 만드세요: "
+                            "torch.zeros(shape, dtype=x.dtype, device=x.device) 또는 torch.zeros_like(x)."},
     "unreached": {"en": "No gradient reaches {argument}: through autograd, your output does not depend on "
                         "it. Either it is left out, or something between it and the output cuts the graph: "
                         "x.detach(), x.data, x.item(), x.numpy(), torch.tensor(x), or copying it "
