@@ -6,6 +6,7 @@ torch while this process loads the exercise spec (which imports torch too).
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import time
 from collections.abc import Callable
@@ -84,6 +85,7 @@ def grade_source(course: Course, entry: ExerciseEntry, source: bytes | Failure, 
                 problem = _import_problem(runner.hello(), Path(shown))
             except WorkerGone as gone:
                 problem = gone_failure(gone)
+            problem = at_top_level(problem, source) if problem is not None else None
         if problem is not None or runner is None:
             checks = not_run(exercise, entry.points)
         elif replay is not None:
@@ -152,6 +154,25 @@ def load_exercise(course: Course, entry: ExerciseEntry):  # type: ignore[no-unty
 
         return bank.load(bank_file, entry.id)
     return load_spec(course.spec_file(entry), entry.id)
+
+
+def at_top_level(problem: Failure, source: bytes | Failure) -> Failure:
+    """An import that failed in code at the top level of the file (a demo, a test call, a loop),
+    or never finished: that code runs when the file is imported, before any check."""
+    if problem.kind is Kind.TIMEOUT:
+        return dataclasses.replace(problem, pattern={"pattern": "top-level-slow"})
+    line = problem.detail.get("line", "")
+    if problem.kind is not Kind.IMPORT_ERROR or not line.isdigit() or not isinstance(source, bytes):
+        return problem
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return problem
+    at = next((n for n in tree.body if n.lineno <= int(line) <= (n.end_lineno or n.lineno)), None)
+    definitions = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    if at is None or isinstance(at, definitions):
+        return problem
+    return dataclasses.replace(problem, pattern={"pattern": "top-level-code", "line": line})
 
 
 def _import_problem(hello: Hello, path: Path) -> Failure | None:

@@ -170,9 +170,9 @@ def _catalogs() -> tuple[str, ...]:
 CATALOGS = _catalogs()
 CODE_WORDS = frozenset({
     # Python and torch names a Korean sentence quotes as they are written
-    "AssertionError", "NaN", "NotImplementedError", "ValueError", "assert", "raise", "import", "print",
+    "AssertionError", "NaN", "NotImplementedError", "ValueError", "assert", "raise", "import", "if",
     "python", "O", "x", "y", "autograd", "dim", "dtype", "float32", "float64", "grad", "inf", "reshape",
-    "device", "transpose", "atol", "rtol", "grade", "exercises", "MiB", "Ctrl-C",
+    "print", "device", "transpose", "atol", "rtol", "grade", "exercises", "MiB", "Ctrl-C",
     # the course's own Korean notes use these English words as Korean technical terms, or as a gloss
     "shape", "gradient", "in-place",
     # product names, as Korean writes them

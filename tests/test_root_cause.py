@@ -71,3 +71,23 @@ def test_the_reference_is_untouched_by_the_collapse() -> None:
     run = grade("exercise-05", "--file", str(reference), "--json", timeout=300)
     document = json.loads(run.out)
     assert run.code == 0 and all(t["status"] == "passed" and t["output"] == "" for t in document["tests"])
+
+
+@pytest.mark.parametrize(("source", "line", "named"), [
+    ("import torch\ndef f(x):\n    return x\nprint(f(undefined))\n", "4", True),
+    ("import torch\nW = torch.randn(3)\nfor i in range(3):\n    W = W @ torch.eye(4)\n", "4", True),
+    ("import torch\nimport no_such_module\n", "2", False),
+    ("import torch\ndef f(x):\n    return x\n", "3", False),
+])
+def test_an_import_error_in_top_level_code_is_named_with_its_line(source: str, line: str,
+                                                                  named: bool) -> None:
+    """Code at the top level runs on import: an error there says so, with its line; an error
+    in an import, or reported inside a function, does not."""
+    from grader.grading import at_top_level
+    from grader.results import Failure, Kind
+
+    problem = Failure(Kind.IMPORT_ERROR, {"file": "ex.py", "line": line, "type": "NameError", "message": ""})
+    found = at_top_level(problem, source.encode()).pattern
+    assert found == ({"pattern": "top-level-code", "line": line} if named else None)
+    gone = at_top_level(Failure(Kind.TIMEOUT, {"detail": ""}), source.encode()).pattern
+    assert gone == {"pattern": "top-level-slow"}

@@ -20,7 +20,8 @@ import torch
 from grader.course import Course, ExerciseEntry, Limits
 from grader.sandbox import confine
 from grader.sandbox.messages import Call, WorkerGone
-from grader.sandbox.zygote import SharedZygote, StudentSandbox, Zygote, zygote_limits
+from grader.sandbox.process import START_SECONDS
+from grader.sandbox.zygote import SharedZygote, StudentSandbox, Zygote, ZygoteChild, zygote_limits
 
 FAST = Limits(call_seconds=2, exercise_seconds=30, memory_mb=4096, output_kb=256)
 
@@ -112,6 +113,19 @@ def test_a_child_that_must_be_killed_dies_alone_and_the_zygote_serves_the_next(
     assert _softmax(course, shared, plus_one).tolist() == [1, 1]
     assert shared.zygote is zygote
     assert _softmax(course, shared, LOOKS_FOR_THEM).item() == 0.0  # the killed child left nothing
+
+
+def test_a_file_whose_top_level_never_finishes_is_stopped_at_import_and_the_zygote_serves_the_next(
+        course: Course, shared: SharedZygote, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A training loop left at the top level: the child never greets. Torch is imported already,
+    so it gets the short import allowance (shortened further here), not the cold start's minute."""
+    assert ZygoteChild.start_seconds < START_SECONDS
+    monkeypatch.setattr(ZygoteChild, "start_seconds", 1.0)
+    with pytest.raises(WorkerGone) as gone:
+        _softmax(course, shared, "def softmax(x, dim=-1):\n    return x\nwhile True:\n    pass\n")
+    assert gone.value.reason == "timeout"
+    plus_one = "import torch\ndef softmax(x, dim=-1):\n    return x + 1\n"
+    assert _softmax(course, shared, plus_one).tolist() == [1, 1]
 
 
 def test_where_a_child_cannot_be_killed_alone_its_zygote_goes_and_the_next_gets_a_fresh_one(

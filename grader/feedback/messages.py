@@ -334,6 +334,18 @@ PATTERNS: dict[str, dict[str, str]] = {
                             "torch.eye(n), 파이썬 숫자로 만든 torch.tensor(...)의 기본값). "
                             "새 텐서는 입력과 같게 만드세요: "
                             "torch.zeros(shape, dtype=x.dtype, device=x.device) 또는 torch.zeros_like(x)."},
+    "top-level-code": {"en": "Line {line} is code at the top level of your file: it runs when the grader "
+                             "imports the file, before any check. Keep tries and demos under "
+                             "if __name__ == \"__main__\": (or delete them).",
+                       "ko": "{line}번째 줄은 파일의 최상위 코드입니다: 채점기가 파일을 import할 때 어떤 "
+                             "검사보다 먼저 실행됩니다. 시험 실행과 데모는 "
+                             "if __name__ == \"__main__\": 아래에 두거나 지우세요."},
+    "top-level-slow": {"en": "Importing your file did not finish in time: code at its top level (a loop, a "
+                             "training run, input()) runs when the grader imports the file. Keep it under "
+                             "if __name__ == \"__main__\": (or delete it).",
+                       "ko": "파일 import가 제한 시간 안에 끝나지 않았습니다: 최상위 코드(반복문, 학습 실행, "
+                             "input())는 채점기가 파일을 import할 때 실행됩니다. "
+                             "if __name__ == \"__main__\": 아래에 두거나 지우세요."},
     "unreached": {"en": "No gradient reaches {argument}: through autograd, your output does not depend on "
                         "it. Either it is left out, or something between it and the output cuts the graph: "
                         "x.detach(), x.data, x.item(), x.numpy(), torch.tensor(x), or copying it "

@@ -143,6 +143,9 @@ class Conversation:
     folder, in tiers without a tmpfs) bounds what it writes to files.
     """
 
+    start_seconds = START_SECONDS
+    """How long the other side may take to greet: start, import torch, import the student's file."""
+
     def __init__(self, to_child: Any, from_child: int, outputs: Sequence[Any], limits: Limits,
                  device: str, watch: tuple[int, Path] | None = None) -> None:
         self.to_child, self.from_child = to_child, from_child
@@ -206,7 +209,7 @@ class Conversation:
 
     def wait_hello(self, deadline: float) -> Hello:
         if self.hello is None:
-            self.hello = self.receive(min(deadline, self.started + START_SECONDS),
+            self.hello = self.receive(min(deadline, self.started + self.start_seconds),
                                       lambda header, _: parse_hello(header, self.device))
         return self.hello
 
