@@ -191,18 +191,15 @@ def _as_script(*cells: str) -> str:
 
 def test_a_notebook_saved_as_a_script_is_graded_as_the_notebook(tmp_path: Path) -> None:
     """%matplotlib, !pip and a top-level call became get_ipython() calls that only a kernel can run:
-    the definitions are graded, nothing else runs, and a line is the script's own line."""
+    the file imports, its definitions are graded (here one that fails an assert), nothing else
+    runs, and a line is the script's own line."""
     script = _as_script(f"%matplotlib inline\n!touch {tmp_path}/ran", FORGET, "forget_gate(1, 2, 3, 4)")
     assert "get_ipython().run_line_magic('matplotlib', 'inline')" in script
-    path = _write(tmp_path / "good", "ex05_forget_gate.py", script)
-    run = grade("exercise-05", "--file", str(path))
-    assert run.code == 0, run.out + run.err
-    assert not (tmp_path / "ran").exists()
     broken = script.replace("    return torch.sigmoid", "    assert False\n    return torch.sigmoid")
     line = broken.splitlines().index("    assert False") + 1
-    run = grade("exercise-05", "--file", str(_write(tmp_path / "bad", "ex05_forget_gate.py", broken)),
-                "--lang", "en")
+    run = grade("exercise-05", "--file", str(_write(tmp_path, "ex05_forget_gate.py", broken)), "--lang", "en")
     assert run.code == 1 and f"AssertionError (line {line})" in run.out and "cell" not in run.out, run.out
+    assert "could not be imported" not in run.out and not (tmp_path / "ran").exists()
 
 
 @given(st.sampled_from(["get_ipython().system('ls')", "files = get_ipython().getoutput('ls')", "x = 1",

@@ -107,18 +107,39 @@ def test_the_input_shown_is_the_mistake_not_its_side_symptom() -> None:
     assert x is not None and len(json.loads(x.group(1))[0][0]) > 1, first[:1500]  # D > 1
 
 
-GELU = ROOT / "tests" / "submissions" / "ex13" / "gelu" / "ex13_transformer_encoder_layer.py"
+SCALED_GRADIENT = """
+import torch
+
+def linear_collapse(weights):
+    W = weights[0] * 1.5 - weights[0].detach() * 0.5  # the same values; weights[0]'s gradient times 1.5
+    for w in weights[1:]:
+        W = w @ W
+    return W
+
+def hidden_jacobian(W_hh, hs):
+    J = torch.eye(W_hh.shape[0], dtype=W_hh.dtype)
+    for h in hs:
+        J = torch.diag(1 - h ** 2) @ W_hh @ J
+    return J
+"""
 
 
-@pytest.mark.parametrize("path", [GELU, REALISTIC / "ex13_module_load_state_dict.py"])
-def test_a_gradient_failure_snippet_runs_and_prints_the_gradient_it_names(path: Path) -> None:
-    """Pasted into Python after the student's file, the snippet runs, and the gradient it prints (also of
-    a tensor inside a dict: ``params['norm2.bias'].grad``) is the one shown; None where none reaches it."""
-    course = load_course(ROOT / "course.yaml")
-    failure = next(c.failure for c in grade_file(course, course.resolve("13"), path).checks
+@pytest.mark.parametrize("name", ["ex04_scaled_gradient.py", "ex13_module_load_state_dict.py"])
+def test_a_gradient_failure_snippet_runs_and_prints_the_gradient_it_names(name: str, tmp_path: Path) -> None:
+    """Pasted into Python after the student's file, the snippet runs, and the gradient it prints, of a
+    tensor inside a list or a dict (``weights[0].grad``, ``params['norm2.bias'].grad``), is the one
+    shown; None where none reaches it."""
+    if name in CAUSES:
+        path, result = REALISTIC / name, _graded(name)
+    else:
+        course = load_course(ROOT / "course.yaml")
+        path = tmp_path / name
+        path.write_text(SCALED_GRADIENT)
+        result = grade_file(course, course.resolve("04"), path)
+    failure = next(c.failure for c in result.checks
                    if c.failure is not None and c.failure.kind is Kind.WRONG_GRADIENT)
     argument = failure.detail["argument"]
-    assert argument.startswith("params[")  # a tensor inside a dict
+    assert argument.startswith(("weights[", "params["))  # a tensor inside a list or a dict
     snippet = explain(failure, "en").snippet
     assert snippet.endswith(f"print({argument}.grad)")
     namespace: dict[str, object] = {}
