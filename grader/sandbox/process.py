@@ -41,6 +41,9 @@ from grader.sandbox.messages import (
 )
 
 START_SECONDS = 60.0  # importing torch on a loaded 2-core machine can take a while
+IMPORT_SECONDS = 15.0
+"""How long importing the student's file may take, once torch is in (the process says "loading"):
+code at its top level that runs longer (a training loop left in) is reported in seconds."""
 AHEAD = 16
 """Calls sent to the student's process before their turn (``Conversation.pipeline``)."""
 AHEAD_BYTES = 48 << 10
@@ -143,9 +146,6 @@ class Conversation:
     folder, in tiers without a tmpfs) bounds what it writes to files.
     """
 
-    start_seconds = START_SECONDS
-    """How long the other side may take to greet: start, import torch, import the student's file."""
-
     def __init__(self, to_child: Any, from_child: int, outputs: Sequence[Any], limits: Limits,
                  device: str, watch: tuple[int, Path] | None = None) -> None:
         self.to_child, self.from_child = to_child, from_child
@@ -208,9 +208,17 @@ class Conversation:
             raise self.gone("malformed", "unreadable frame") from None
 
     def wait_hello(self, deadline: float) -> Hello:
+        """The greeting, within ``START_SECONDS`` of the start (torch is imported meanwhile) and
+        ``IMPORT_SECONDS`` of "loading", where the student's file starts to be imported."""
+        def greeting(header: dict[str, Any], _: list[bytes]) -> Hello | None:
+            return None if header.get("op") == "loading" else parse_hello(header, self.device)
+
         if self.hello is None:
-            self.hello = self.receive(min(deadline, self.started + self.start_seconds),
-                                      lambda header, _: parse_hello(header, self.device))
+            hello = self.receive(min(deadline, self.started + START_SECONDS), greeting)
+            if hello is None:
+                hello = self.receive(min(deadline, time.monotonic() + IMPORT_SECONDS),
+                                     lambda header, _: parse_hello(header, self.device))
+            self.hello = hello
         return self.hello
 
     def pipeline(self, calls: Sequence[Call], limit: Callable[[], float], deadline: float) -> Iterator[Reply]:

@@ -73,6 +73,7 @@ def serve(worker: Any, read_fd: int, writer: Any, config: dict[str, Any]) -> Non
     fenced = _load("landlock").restrict(paths["read"], paths["write"]) if paths else False
     gpu = config.get("device", "cpu") != "cpu"
     filtered = bool(config.get("seccomp")) and _load("seccomp").install(shared_files=gpu)
+    protocol.write_frame(writer, {"op": "loading"}, [])  # torch is in, the fences are up: the student's file
     hello = worker.load_student()
     protocol.write_frame(writer, {**hello, "seccomp": filtered, "landlock": fenced}, [])
     while True:

@@ -247,10 +247,6 @@ class ZygoteHub:
 class ZygoteChild(Conversation):
     """A zygote's child, seen as a process of its own: closing it ends the child, not the zygote."""
 
-    start_seconds = 15.0
-    """Torch is imported already: only the student's file is left to import. Code at its top level
-    that runs longer (a training loop left in) is reported in seconds, not in a minute."""
-
     def __init__(self, zygote: Zygote, to_child: Any, from_child: int, outputs: Sequence[Any],
                  limits: Limits, watch: tuple[int, Path] | None = None) -> None:
         self.zygote = zygote
