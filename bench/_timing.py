@@ -116,9 +116,10 @@ class CpuMeter:
         if self.group is not None:
             return bool((self.group / "cgroup.procs").read_text().strip())
         try:
-            return os.waitpid(-1, os.WNOHANG)[0] == 0
+            os.waitpid(-1, os.WNOHANG)  # reaps one that has exited, if any: others may be left
         except ChildProcessError:
             return False
+        return True
 
 
 def _new_cgroup() -> Path | None:

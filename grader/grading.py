@@ -166,7 +166,7 @@ def at_top_level(problem: Failure, source: bytes | Failure) -> Failure:
         return problem
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except notebook.UNPARSABLE:
         return problem
     at = next((n for n in tree.body if n.lineno <= int(line) <= (n.end_lineno or n.lineno)), None)
     definitions = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

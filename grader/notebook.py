@@ -72,10 +72,11 @@ class LineMap:
     @classmethod
     def of(cls, program: str) -> LineMap | None:
         """The map a converted notebook's program carries; None for a plain Python file."""
-        rows = program.splitlines()
-        if not rows or rows[0] not in (HEADER, SCRIPT_HEADER):
+        first = program.partition("\n")[0].rstrip("\r")
+        if first not in (HEADER, SCRIPT_HEADER):  # every graded file comes here: split only a program
             return None
-        found = cls(script=rows[0] == SCRIPT_HEADER)
+        rows = program.splitlines()
+        found = cls(script=first == SCRIPT_HEADER)
         at: tuple[int, int] | None = None
         for number, row in enumerate(rows, start=1):
             # Student text can hold such comments too: only exact ones count, and notes only come first

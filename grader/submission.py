@@ -37,9 +37,10 @@ class Submission:
         if isinstance(data, Failure):
             return data
         if not self.notebook:  # a notebook saved as a script: graded as the notebook, one cell
-            exported = notebook.exported(data)
+            if not notebook.exported(data):
+                return data
             script: list[str | None] = [data.decode("utf-8", "replace")]
-            return notebook.program(script, self.functions, notebook.SCRIPT_HEADER) if exported else data
+            return notebook.program(script, self.functions, notebook.SCRIPT_HEADER)
         program = notebook.convert(data, self.functions, self.path.name)
         if isinstance(program, bytes) and len(program) > MAX_BYTES:
             return _too_large(self.path, MAX_BYTES)

@@ -36,6 +36,7 @@ from grader.checks.contract import judge, obtain
 from grader.checks.target import Target, upcast
 from grader.exercise import Case
 from grader.results import Failure, Kind
+from grader.sandbox.evaluate import tensors_in
 
 Pattern = dict[str, str]
 FLOAT32_EPS = float(torch.finfo(torch.float32).eps)
@@ -232,8 +233,6 @@ _FLOAT_NAMES = re.compile(r"\b(double|float)\b", re.IGNORECASE)
 def default_dtype(failure: Failure, case: Case) -> Pattern | None:
     """torch refusing to mix float32 and float64, on an input with float64 tensors: a tensor the
     student made without ``dtype=`` is float32 (torch's default), and met the inputs' float64."""
-    from grader.sandbox.evaluate import tensors_in
-
     said = failure.detail.get("message", "")
     if failure.kind is not Kind.RAISED or not (_DTYPE_ERROR.search(said) and _FLOAT_NAMES.search(said)):
         return None

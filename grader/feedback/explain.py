@@ -39,6 +39,11 @@ class Explanation:
     """A likely cause found without a known mistake (``checks.patterns``)."""
 
 
+def withheld(check: CheckResult, lang: str) -> str:
+    """Why a check that held earns nothing yet (one recorded before the reason was kept: values first)."""
+    return text(LABELS, check.withheld_for or "values-first", lang)
+
+
 def check_title(check: CheckResult, lang: str) -> str:
     title = text(TITLES, check.kind, lang)
     name = check.variant_ko if lang == "ko" and check.variant_ko else check.variant

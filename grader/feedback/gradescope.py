@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.feedback.explain import check_title, left_out
+from grader.feedback.explain import check_title, left_out, withheld
 from grader.feedback.markdown import Overrides, adjusted_score, adjustments, failure_markdown
 from grader.feedback.messages import LABELS, text
 from grader.results import CheckResult, ExerciseResult, Status
@@ -22,7 +22,7 @@ def _test(result: ExerciseResult, check: CheckResult, lang: str) -> dict[str, An
     elif check.same_cause_as:
         output = text(LABELS, "same-cause", lang, check=check.same_cause_as)
     elif not check.credited:
-        output = text(LABELS, check.withheld_for or "values-first", lang)
+        output = withheld(check, lang)
     else:
         output = ""
     return {

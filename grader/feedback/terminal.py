@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.feedback.escape import terminal
-from grader.feedback.explain import check_title, explain, left_out, replay_command
+from grader.feedback.explain import check_title, explain, left_out, replay_command, withheld
 from grader.feedback.messages import LABELS, text
 from grader.feedback.side_by_side import CAVEAT
 from grader.results import CheckResult, ExerciseResult, Failure, Status
@@ -52,8 +52,8 @@ def summary_table(result: ExerciseResult, lang: str) -> Table:
         name = Text.assemble((mark + " ", style), check_title(check, lang))
         ran = (text(LABELS, "same-cause-short", lang) if check.same_cause_as
                else str(check.examples) if check.examples else text(LABELS, "not-run", lang))
-        withheld = "" if check.credited else f" ({text(LABELS, check.withheld_for or 'values-first', lang)})"
-        table.add_row(name, f"{_points(check.score)}/{_points(check.max_score)}{withheld}", ran)
+        why = "" if check.credited else f" ({withheld(check, lang)})"
+        table.add_row(name, f"{_points(check.score)}/{_points(check.max_score)}{why}", ran)
     return table
 
 
