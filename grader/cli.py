@@ -145,7 +145,7 @@ def check(s: Session, exercise: ExerciseEntry, file: Path | None, as_json: bool,
     """Grade one exercise (exercise-05, 05, ex05 or forget-gate)."""
     from grader.grading import grade_file, resolve_device
 
-    _warn_if_unconfined(verbose)
+    _warn_if_unconfined(s, verbose, as_json)
     if as_json:  # a grade meant to be recorded (Gradescope's results.json): only from a fenced tier
         from grader.classroom import require_confinement
 
@@ -177,7 +177,7 @@ def notebook_(s: Session, path: Path, as_json: bool, verbose: bool, allow_unsand
 
     if not path.is_file():
         raise UsageError(f"{path}: no such notebook")
-    _warn_if_unconfined(verbose)
+    _warn_if_unconfined(s, verbose, as_json)
     if as_json:
         from grader.classroom import require_confinement
 
@@ -201,15 +201,11 @@ def notebook_(s: Session, path: Path, as_json: bool, verbose: bool, allow_unsand
     return ExitCode.PASSED if all(r.passed for r in results) else ExitCode.CHECKS_FAILED
 
 
-def _warn_if_unconfined(verbose: bool) -> None:
+def _warn_if_unconfined(s: Session, verbose: bool, as_json: bool) -> None:
+    from grader.feedback.terminal import render_sandbox_note
     from grader.sandbox.confine import probe
 
-    tier = probe()
-    if verbose or tier.name == "rlimits":
-        click.echo(f"grade: sandbox: {tier.describe()}", err=True)
-    if tier.name == "rlimits":
-        click.echo("grade: warning: student code runs with resource limits only, not confined "
-                   "(see grade doctor)", err=True)
+    render_sandbox_note(probe(), s.errors, s.lang, verbose, as_json)
 
 
 def _show(s: Session, result: Any, as_json: bool, verbose: bool) -> None:
@@ -347,20 +343,13 @@ def autograde(s: Session, submission: Path, results_path: Path, allow_unsandboxe
 
 
 @cli.command("doctor")
-def doctor() -> ExitCode:
+@session
+def doctor(s: Session) -> ExitCode:
     """Say which sandbox tier confines student code on this machine, and why."""
+    from grader.feedback.terminal import render_doctor
     from grader.sandbox.confine import probe
 
-    tier = probe()
-    click.echo(f"sandbox: {tier.describe()}")
-    click.echo(f"  namespaces and read-only filesystem (bubblewrap): {'yes' if tier.bwrap else 'no'}")
-    click.echo(f"  filesystem and TCP fenced by Landlock: {'yes' if tier.landlock else 'no'}")
-    unprivileged = "yes" if tier.uid is not None else "no"
-    click.echo(f"  runs as an unprivileged user, course secrets sealed: {unprivileged}")
-    official = "yes" if tier.fenced else "no (--allow-unsandboxed)"
-    click.echo(f"  fenced enough for an official grade: {official}")
-    click.echo(f"  seccomp: no fork, exec, sockets, ptrace, mounts: {'yes' if tier.seccomp else 'no'}")
-    click.echo("  limits: memory, CPU, file size, open files, wall clock, output: yes")
+    render_doctor(probe(), s.console, s.lang)
     return ExitCode.PASSED
 
 

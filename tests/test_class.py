@@ -594,7 +594,7 @@ def test_the_uid_tier_seals_the_submissions_and_the_gradebook_before_grading(
 
     from grader.sandbox import confine
 
-    uid_tier = confine.Tier("uid", None, True, False, "test", uid=confine.NOBODY)
+    uid_tier = confine.Tier("uid", None, True, False, (("not-root", ""),), uid=confine.NOBODY)
     monkeypatch.setattr(confine, "probe", lambda: uid_tier)
     base = Path(tempfile.mkdtemp(prefix="seqgrade-seal-", dir="/tmp"))
     try:
@@ -623,11 +623,11 @@ def test_seal_changes_nothing_outside_the_uid_tier_or_out_of_reach(tmp_path: Pat
     base = Path(tempfile.mkdtemp(prefix="seqgrade-seal-", dir="/tmp"))
     try:
         base.chmod(0o755)
-        other = confine.Tier("landlock", None, True, True, "")
+        other = confine.Tier("landlock", None, True, True)
         assert confine.seal([base], other) == [] and base.stat().st_mode & 0o777 == 0o755
         hidden = tmp_path / "secret"  # under pytest's 0700 folder: nobody cannot reach it already
         hidden.mkdir(mode=0o755)
-        uid_tier = confine.Tier("uid", None, True, False, "", uid=confine.NOBODY)
+        uid_tier = confine.Tier("uid", None, True, False, uid=confine.NOBODY)
         assert confine.seal([hidden], uid_tier) == [] and hidden.stat().st_mode & 0o777 == 0o755
         assert confine.seal([base], uid_tier) == [base] and base.stat().st_mode & 0o777 == 0o700
     finally:

@@ -177,12 +177,15 @@ CODE_WORDS = frozenset({
     "shape", "gradient", "in-place",
     # product names, as Korean writes them
     "Jupyter", "IPython", "Python",
+    # the sandbox's tools and terms (grade doctor), as their own documentation writes them
+    "bubblewrap", "bwrap", "Landlock", "seccomp", "root", "uid", "TCP", "CPU", "doctor",
 })
 
 
 def _ascii_words(korean: str) -> set[str]:
-    """The ASCII words of a Korean sentence, less placeholders and code (a call, a dotted name)."""
-    korean = re.sub(r"{[^}]*}|`[^`]*`", "", korean)
+    """The ASCII words of a Korean sentence, less placeholders and code (a call, a dotted
+    name, --an-option)."""
+    korean = re.sub(r"{[^}]*}|`[^`]*`|--[a-z][a-z-]*", "", korean)
     words = re.findall(r"[A-Za-z][A-Za-z0-9_.()-]*[A-Za-z0-9_)]|[A-Za-z]", korean)
     return {w.rstrip(")") for w in words if not re.search(r"[.(_]", w)}
 

@@ -235,6 +235,43 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+SANDBOX: dict[str, dict[str, str]] = {
+    "tier": {"en": "sandbox: {tier}", "ko": "샌드박스: {tier}"},
+    "tier-because": {"en": "sandbox: {tier} ({why})", "ko": "샌드박스: {tier} ({why})"},
+    "unconfined": {"en": "warning: student code runs here with resource limits only, not confined "
+                         "(see grade doctor)",
+                   "ko": "경고: 여기서는 학생 코드가 격리되지 않고 자원 제한만 받은 채 실행됩니다 "
+                         "(grade doctor 참고)"},
+    # why a stronger tier is not in force (``confine.Tier.missing``)
+    "no-namespaces": {"en": "bwrap cannot create namespaces here",
+                      "ko": "여기서는 bwrap이 네임스페이스를 만들 수 없음"},
+    "no-bwrap": {"en": "bwrap is not installed", "ko": "bwrap이 설치되어 있지 않음"},
+    "capped": {"en": "capped by GRADER_SANDBOX={detail}", "ko": "GRADER_SANDBOX={detail} 설정으로 제한됨"},
+    "no-landlock": {"en": "the kernel has no Landlock", "ko": "커널에 Landlock이 없음"},
+    "not-root": {"en": "not root", "ko": "root 권한이 아님"},
+    "unreadable": {"en": "{detail} is not readable by uid {uid}",
+                   "ko": "uid {uid} 사용자가 {detail}을(를) 읽을 수 없음"},
+    "no-seccomp": {"en": "seccomp is unavailable", "ko": "seccomp를 쓸 수 없음"},
+    # grade doctor's rows
+    "bwrap": {"en": "namespaces and read-only filesystem (bubblewrap): {answer}",
+              "ko": "네임스페이스와 읽기 전용 파일 시스템 (bubblewrap): {answer}"},
+    "landlock": {"en": "filesystem and TCP fenced by Landlock: {answer}",
+                 "ko": "Landlock으로 파일 시스템과 TCP 차단: {answer}"},
+    "uid": {"en": "runs as an unprivileged user, course secrets sealed: {answer}",
+            "ko": "권한 없는 사용자로 실행, 과목의 비공개 파일 봉인: {answer}"},
+    "official": {"en": "fenced enough for an official grade: {answer}",
+                 "ko": "공식 성적을 낼 만큼 격리됨: {answer}"},
+    "seccomp": {"en": "seccomp: no fork, exec, sockets, ptrace, mounts: {answer}",
+                "ko": "seccomp: fork(), exec(), 소켓, ptrace(), 마운트 금지: {answer}"},
+    "limits": {"en": "limits: memory, CPU, file size, open files, wall clock, output: {answer}",
+               "ko": "제한: 메모리, CPU 시간, 파일 크기, 열린 파일 수, 실제 시간, 출력량: {answer}"},
+    "yes": {"en": "yes", "ko": "예"},
+    "no": {"en": "no", "ko": "아니요"},
+    "no-unless-allowed": {"en": "no (--allow-unsandboxed)", "ko": "아니요 (--allow-unsandboxed 필요)"},
+}
+"""Which confinement student code runs in (``sandbox.confine.probe``): the CLI's note and grade doctor."""
+
+
 def default_language() -> str:
     """Korean when the locale says so (LANG=ko_KR.UTF-8 ...), else English."""
     for key in ("LC_ALL", "LC_MESSAGES", "LANG"):

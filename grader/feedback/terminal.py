@@ -18,7 +18,7 @@ from rich.text import Text
 
 from grader.feedback.escape import terminal
 from grader.feedback.explain import check_title, explain, left_out, replay_command, withheld
-from grader.feedback.messages import LABELS, text
+from grader.feedback.messages import LABELS, SANDBOX, text
 from grader.feedback.side_by_side import CAVEAT
 from grader.results import CheckResult, ExerciseResult, Failure, Status
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from grader.course import ExerciseEntry
     from grader.exercise import Hint
     from grader.gradebook import Override
+    from grader.sandbox.confine import Tier
     from grader.similarity import Similarity
     from grader.status import ExerciseState
     from grader.validation import ExerciseValidation
@@ -110,6 +111,8 @@ def render_exercise(result: ExerciseResult, console: Console, lang: str, verbose
     console.print(Text.assemble((f"{text(LABELS, 'score', lang)}: {_points(result.score)} / "
                                  f"{_points(result.max_score)}  ", "bold"), (verdict, style),
                                 f"  ({result.seconds:.1f} s{tier})"))
+    if result.sandbox == "rlimits":  # the student may be about to trust this machine with more than it holds
+        console.print(Text(text(SANDBOX, "unconfined", lang), style="yellow"), soft_wrap=True)
 
 
 def render_validation(item: ExerciseValidation, console: Console) -> None:
@@ -263,3 +266,33 @@ def render_watching(entries: Sequence[ExerciseEntry], console: Console, lang: st
         return
     files = entries[0].file if len(entries) == 1 else text(LABELS, "every-file", lang, count=len(entries))
     console.print(Text(text(LABELS, "watching", lang, files=files), style="dim"), soft_wrap=True)
+
+
+def tier_line(tier: Tier, lang: str) -> str:
+    """The tier in force and why no stronger one is, in ``lang``."""
+    why = "; ".join(text(SANDBOX, key, lang, detail=detail, uid=tier.uid if tier.uid is not None else "")
+                    for key, detail in tier.missing)
+    return text(SANDBOX, "tier-because" if why else "tier", lang, tier=tier.name, why=why)
+
+
+def render_sandbox_note(tier: Tier, console: Console, lang: str, verbose: bool, as_json: bool) -> None:
+    """Before a grade, on stderr: the tier when asked (``-v``); the warning where nothing confines the code
+    and no feedback will say so (``--json``: ``render_exercise`` warns beneath the score)."""
+    unconfined = tier.name == "rlimits" and as_json
+    if verbose or unconfined:
+        console.print(Text("grade: " + tier_line(tier, lang)), soft_wrap=True)
+    if unconfined:
+        console.print(Text("grade: " + text(SANDBOX, "unconfined", lang), style="yellow"), soft_wrap=True)
+
+
+def render_doctor(tier: Tier, console: Console, lang: str) -> None:
+    """``grade doctor``: the tier in force, why, and what each layer of confinement does here."""
+    def answer(yes: bool, no: str = "no") -> str:
+        return text(SANDBOX, "yes" if yes else no, lang)
+
+    rows = [("bwrap", answer(tier.bwrap is not None)), ("landlock", answer(tier.landlock)),
+            ("uid", answer(tier.uid is not None)), ("official", answer(tier.fenced, "no-unless-allowed")),
+            ("seccomp", answer(tier.seccomp)), ("limits", answer(True))]
+    console.print(Text(tier_line(tier, lang)), soft_wrap=True)
+    for key, value in rows:
+        console.print(Text("  " + text(SANDBOX, key, lang, answer=value)), soft_wrap=True)

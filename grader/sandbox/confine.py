@@ -59,13 +59,16 @@ class Tier:
     bwrap: str | None
     seccomp: bool
     landlock: bool
-    reason: str
-    """Why a stronger tier is not in force (empty when the strongest is)."""
+    missing: tuple[tuple[str, str], ...] = ()
+    """Why each stronger tier is not in force, as (key, detail) pairs; the words are the catalog's
+    (``feedback.messages.SANDBOX``). Empty when the strongest tier is in force."""
     uid: int | None = None
     """The unprivileged user the student's process runs as (the ``uid`` tier), or None."""
 
     def describe(self) -> str:
-        return self.name + (f" ({self.reason})" if self.reason else "")
+        """The tier and its missing keys, for logs and test reasons (students read the catalog's words)."""
+        keys = ", ".join(f"{key}={detail}" if detail else key for key, detail in self.missing)
+        return self.name + (f" ({keys})" if keys else "")
 
     @property
     def fenced(self) -> bool:
@@ -82,31 +85,31 @@ def probe() -> Tier:
     """The strongest tier that works here (about 10 ms, once per process)."""
     cap = _cap()
     seccomp_ok = _seccomp_works()
-    reasons = []
+    missing: list[tuple[str, str]] = []
     bwrap = shutil.which("bwrap")
     if cap == 0 and bwrap is not None:
         trial = subprocess.run([bwrap, *_namespace_flags(), "--ro-bind", "/", "/", "true"],
                                stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
         if trial.returncode == 0:
-            return Tier("bubblewrap", bwrap, seccomp_ok, False, "" if seccomp_ok else "no seccomp")
-        reasons.append("bwrap cannot create namespaces here")
+            return Tier("bubblewrap", bwrap, seccomp_ok, False, () if seccomp_ok else (("no-seccomp", ""),))
+        missing.append(("no-namespaces", ""))
     elif cap == 0:
-        reasons.append("bwrap is not installed")
+        missing.append(("no-bwrap", ""))
     else:
-        reasons.append(f"capped by GRADER_SANDBOX={TIERS[cap]}")
+        missing.append(("capped", TIERS[cap]))
     if cap <= 1 and _landlock_abi() >= 1:
-        return Tier("landlock", None, seccomp_ok, True, "; ".join(reasons))
+        return Tier("landlock", None, seccomp_ok, True, tuple(missing))
     if cap <= 1:
-        reasons.append("the kernel has no Landlock")
+        missing.append(("no-landlock", ""))
     if cap <= 2 and _is_root() and (unreachable := _unreachable_for(NOBODY)) is None:
-        return Tier("uid", None, seccomp_ok, False, "; ".join(reasons), uid=NOBODY)
+        return Tier("uid", None, seccomp_ok, False, tuple(missing), uid=NOBODY)
     if cap <= 2:
-        reasons.append("not root" if not _is_root() else f"{unreachable} is not readable by uid {NOBODY}")
+        missing.append(("not-root", "") if not _is_root() else ("unreadable", str(unreachable)))
     if cap <= 3 and seccomp_ok:
-        return Tier("seccomp", None, True, False, "; ".join(reasons))
+        return Tier("seccomp", None, True, False, tuple(missing))
     if cap <= 3:
-        reasons.append("seccomp is unavailable")
-    return Tier("rlimits", None, False, False, "; ".join(reasons))
+        missing.append(("no-seccomp", ""))
+    return Tier("rlimits", None, False, False, tuple(missing))
 
 
 def _is_root() -> bool:
