@@ -164,3 +164,48 @@ def test_torch_refusing_to_mix_float32_and_float64_is_named_on_float64_inputs(
     other = Failure(Kind.RAISED, {"type": "RuntimeError",
                              "message": "mat1 and mat2 shapes cannot be multiplied"})
     assert patterns.default_dtype(other, case) is None
+
+
+def test_a_weight_used_untransposed_is_named_from_the_shape_error_or_from_the_values(course: Course) -> None:
+    """``x @ W`` for ``x @ W.T``: a rectangular weight makes torch refuse the shapes, a square one
+    gives the reference's output with that weight transposed (here in a tuple output's second part)."""
+    def cell(x_t, h_prev, W_xh, W_hh, b_h):  # type: ignore[no-untyped-def]
+        return torch.tanh(x_t @ W_xh + h_prev @ W_hh.T + b_h)
+
+    assert _pattern(course, "03", "rnn_cell", cell) == {"pattern": "untransposed", "argument": "W_xh"}
+    entry = course.resolve("12")
+    reference = load_spec(course.spec_file(entry), entry.id).function("multi_head_attention").reference
+
+    def heads(query, key, value, W_q, *rest, **options):  # type: ignore[no-untyped-def]
+        return reference(query, key, value, W_q.T, *rest, **options)
+
+    found = _pattern(course, "12", "multi_head_attention", heads)
+    assert found == {"pattern": "as-transposed", "argument": "W_q", "value": "T"}
+
+
+def _rnn_cell(x_t, h_prev, W_xh, W_hh, b_h):  # type: ignore[no-untyped-def]  # the parameter names only
+    raise AssertionError("never called")
+
+
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5), st.sampled_from(["W_xh", "W_hh"]))
+def test_a_refused_product_names_the_one_argument_whose_transpose_fits(batch: int, inputs: int, hidden: int,
+                                                                        weight: str) -> None:
+    """``x_t @ W`` for any sizes, in torch's own words: where torch refuses it, the weight is named when
+    no other argument has its shape; and an argument is named only where its transpose would fit."""
+    from types import SimpleNamespace
+
+    from grader.exercise import Function
+
+    case = {"x_t": torch.randn(batch, inputs), "h_prev": torch.randn(batch, hidden),
+            "W_xh": torch.randn(hidden, inputs), "W_hh": torch.randn(hidden, hidden),
+            "b_h": torch.randn(hidden)}
+    try:
+        case["x_t"] @ case[weight]
+        return  # the shapes fit: nothing was refused
+    except RuntimeError as exc:
+        failure = Failure(Kind.RAISED, {"type": "RuntimeError", "message": str(exc), "line": "2"})
+    target = SimpleNamespace(function=Function("rnn_cell", _rnn_cell, st.nothing()))
+    named = patterns.untransposed(target, failure, case)  # type: ignore[arg-type]
+    alike = [n for n, t in case.items() if t.shape == case[weight].shape]
+    fits = case[weight].shape[1] == inputs  # (x_t @ weight.T) would have worked
+    assert named == ({"pattern": "untransposed", "argument": weight} if fits and alike == [weight] else None)

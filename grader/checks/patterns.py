@@ -12,12 +12,17 @@ input, the way a TA would:
 * ``sign``: the reference's output negated;
 * ``as-if``: the reference's output with one input set to zero or to ones
   ("as if ``b_f`` were zero": a term left out);
+* ``as-transposed``: the reference's output with one square weight transposed
+  (``x @ W`` where the course applies ``x @ W.T``);
 * ``lost-infinity``: right everywhere except where the reference is infinite,
   and finite there (log(p + eps), a clamp: -inf hidden);
 * ``default-dtype``: on float64 inputs, an error from mixing float32 and float64
   (a tensor made without ``dtype=``: ``torch.zeros(n)``, ``torch.eye(n)``);
 * ``unreached``: no gradient at all reaches an argument the reference's output
   depends on (the graph is cut: ``.detach()``, ``.item()``, ``load_state_dict``).
+* ``untransposed``: a matrix product refused its shapes, and one argument has
+  the second operand's shape while its transpose would have fitted (``x @ W``
+  where the course's weights act as ``x @ W.T``).
 
 A pattern is reported only when it holds on every failing input, like a known
 mistake. Results are data (a key and values); ``feedback/`` words them.
@@ -29,11 +34,12 @@ import itertools
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import torch
 
 from grader.checks.contract import judge, obtain
-from grader.checks.target import Target, upcast
+from grader.checks.target import Target, tensor_names, upcast
 from grader.exercise import Case
 from grader.results import Failure, Kind
 from grader.sandbox.evaluate import tensors_in
@@ -46,16 +52,19 @@ def find_pattern(target: Target, cases: list[Case], failure: Failure) -> Pattern
     """The one pattern that explains the student's output on every case, or None."""
     if failure.kind is not Kind.WRONG_VALUE or failure.detail.get("part", "output") != "output":
         return None
+    path = _path(failure.detail.get("index", ""))
     pairs = []
     for case in cases:
         obtained, problem = obtain(target, case)
-        expected = target.reference64(case)
+        if problem is not None:
+            return None
+        obtained, expected = part(obtained, path), part(target.reference64(case), path)
         tensors = isinstance(obtained, torch.Tensor) and isinstance(expected, torch.Tensor)
-        if problem is not None or not tensors or not bool(obtained.isfinite().all()):
+        if not tensors or not bool(obtained.isfinite().all()):
             return None  # inf or NaN: no factor, sign or layout relates it to the reference
-        pairs.append((case, obtained.double(), expected, obtained.dtype))
+        pairs.append((case, obtained.double(), expected, obtained.dtype, path))
     # One nonzero reference value, times some factor, is any wrong value: a factor needs two to be one.
-    evidence = sum(int(torch.count_nonzero(want)) for _, _, want, _ in pairs)
+    evidence = sum(int(torch.count_nonzero(want)) for _, _, want, _, _ in pairs)
     for name, test in TESTS:
         if name in FACTORS and evidence < 2:
             continue
@@ -66,6 +75,24 @@ def find_pattern(target: Target, cases: list[Case], failure: Failure) -> Pattern
         if agreed is not None:
             return {"pattern": name, **agreed}
     return None
+
+
+Path = tuple[int, ...]
+"""Where in a tuple output the failing tensor is: () for a lone tensor, (1,) for ``output[1]``."""
+
+
+def _path(index: str) -> Path:
+    """The failure's index ("[1]", "[0][2]") as a path into the output."""
+    return tuple(int(i) for i in re.findall(r"\[(\d+)\]", index))
+
+
+def part(value: Any, path: Path) -> Any:
+    """The piece of a (nested) tuple output at ``path``; None where the output has no such piece."""
+    for i in path:
+        if not isinstance(value, tuple | list) or i >= len(value):
+            return None
+        value = value[i]
+    return value
 
 
 def _agree(found: list[Pattern]) -> Pattern | None:
@@ -84,7 +111,7 @@ def _close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-4) -> bool:
 
 
 def _precision(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
-               dtype: torch.dtype) -> Pattern | None:
+               dtype: torch.dtype, path: Path = ()) -> Pattern | None:
     if dtype != torch.float64 or not want.numel():
         return None
     error = ((got - want).abs() / want.abs().clamp_min(1e-30)).max().item()
@@ -92,7 +119,7 @@ def _precision(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor
 
 
 def _layout(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
-            dtype: torch.dtype) -> Pattern | None:
+            dtype: torch.dtype, path: Path = ()) -> Pattern | None:
     if want.dim() < 2 or want.numel() < 2:
         return None
     for order in itertools.permutations(range(want.dim())):
@@ -113,13 +140,13 @@ def _factor(got: torch.Tensor, want: torch.Tensor) -> float | None:
 
 
 def _sign(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
-          dtype: torch.dtype) -> Pattern | None:
+          dtype: torch.dtype, path: Path = ()) -> Pattern | None:
     factor = _factor(got, want)
     return {} if factor is not None and abs(factor + 1) < 1e-3 else None
 
 
 def _scale(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
-           dtype: torch.dtype) -> Pattern | None:
+           dtype: torch.dtype, path: Path = ()) -> Pattern | None:
     factor = _factor(got, want)
     if factor is None or abs(factor - 1) < 1e-3 or abs(factor + 1) < 1e-3 or factor == 0:
         return None
@@ -144,12 +171,23 @@ def _names(factor: float, case: Case) -> Iterator[str]:
 
 
 def _as_if(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
-           dtype: torch.dtype) -> Pattern | None:
-    for name, filled, value in _filled_inputs(case):
-        args, kwargs = target.function.split(upcast(filled))
+           dtype: torch.dtype, path: Path = ()) -> Pattern | None:
+    return _reference_on(target, _filled_inputs(case), got, want, path)
+
+
+def _as_transposed(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
+                   dtype: torch.dtype, path: Path = ()) -> Pattern | None:
+    return _reference_on(target, _transposed_inputs(case), got, want, path)
+
+
+def _reference_on(target: Target, variants: Iterator[tuple[str, Case, str]], got: torch.Tensor,
+                  want: torch.Tensor, path: Path) -> Pattern | None:
+    """The first changed input on which the reference gives the student's output (and not its own)."""
+    for name, changed, value in variants:
+        args, kwargs = target.function.split(upcast(changed))
         try:
-            other = target.function.reference(*args, **kwargs)
-        except Exception:  # the reference need not accept every filled input (a ValueError is fine)
+            other = part(target.function.reference(*args, **kwargs), path)
+        except Exception:  # the reference need not accept every changed input (a ValueError is fine)
             continue
         if isinstance(other, torch.Tensor) and not _close(want, other) and _close(got, other.double()):
             return {"argument": name, "value": value}
@@ -162,6 +200,14 @@ def _filled_inputs(case: Case) -> Iterator[tuple[str, Case, str]]:
         if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and tensor.numel():
             yield name, {**case, name: torch.zeros_like(tensor)}, "0"
             yield name, {**case, name: torch.ones_like(tensor)}, "1"
+
+
+def _transposed_inputs(case: Case) -> Iterator[tuple[str, Case, str]]:
+    """The case with each square float matrix, in turn, transposed (``x @ W`` for ``x @ W.T``)."""
+    for name, tensor in case.items():
+        if (isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and tensor.dim() == 2
+                and tensor.shape[0] == tensor.shape[1] > 1 and not torch.equal(tensor, tensor.T)):
+            yield name, {**case, name: tensor.T.contiguous()}, "T"
 
 
 def fixed_rank(target: Target, failing: list[Case], drawn: list[Case], failure: Failure) -> Pattern | None:
@@ -191,7 +237,7 @@ FACTORS = frozenset({"sign", "scale"})
 """The patterns that say "the reference times a number": they need two nonzero reference values."""
 
 def _lost_infinity(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
-                   dtype: torch.dtype) -> Pattern | None:
+                   dtype: torch.dtype, path: Path = ()) -> Pattern | None:
     """Finite where the reference is infinite (``got`` is all finite here), right everywhere else."""
     infinite = torch.isinf(want)
     if got.shape != want.shape or not infinite.any():
@@ -203,10 +249,10 @@ def _lost_infinity(target: Target, case: Case, got: torch.Tensor, want: torch.Te
     return {"value": signs.pop()} if len(signs) == 1 else None
 
 
-Test = Callable[[Target, Case, torch.Tensor, torch.Tensor, torch.dtype], Pattern | None]
+Test = Callable[[Target, Case, torch.Tensor, torch.Tensor, torch.dtype, Path], Pattern | None]
 TESTS: tuple[tuple[str, Test], ...] = (
     ("lost-infinity", _lost_infinity), ("precision", _precision), ("sign", _sign), ("scale", _scale),
-    ("layout", _layout), ("as-if", _as_if),
+    ("layout", _layout), ("as-if", _as_if), ("as-transposed", _as_transposed),
 )
 """In the order they are tried: the first that holds on every failing input is the one reported."""
 
@@ -237,3 +283,20 @@ def default_dtype(failure: Failure, case: Case) -> Pattern | None:
     if failure.kind is not Kind.RAISED or not (_DTYPE_ERROR.search(said) and _FLOAT_NAMES.search(said)):
         return None
     return {"pattern": "default-dtype"} if any(t.dtype == torch.float64 for t in tensors_in(case)) else None
+
+
+_MATMUL = re.compile(r"\((\d+)x(\d+) and (\d+)x(\d+)\)")  # torch: "mat1 and mat2 shapes cannot be multiplied"
+
+
+def untransposed(target: Target, failure: Failure, case: Case) -> Pattern | None:
+    """``x @ W`` with a weight of shape (out, in), which the course applies as ``x @ W.T``: the product
+    of an (a×b) and a (c×d) matrix failed, some 2-D argument is (c, d), and (d, c) would have fitted."""
+    found = _MATMUL.search(failure.detail.get("message", "")) if failure.kind is Kind.RAISED else None
+    if found is None:
+        return None
+    _, inner, rows, cols = (int(n) for n in found.groups())
+    if cols != inner:
+        return None
+    names = [name for name, t in zip(tensor_names(target.function, case), tensors_in(case), strict=False)
+             if t.dim() == 2 and tuple(t.shape) == (rows, cols)]
+    return {"pattern": "untransposed", "argument": names[0]} if len(names) == 1 else None

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from grader.checks.contract import contract_failure, error_failure, judge, obtain, value_failure, where
 from grader.checks.strategies import map_tensors
-from grader.checks.target import Target, problem_size
-from grader.exercise import Case, Function, Property, Relation
+from grader.checks.target import Target, problem_size, tensor_names
+from grader.exercise import Case, Property, Relation
 from grader.feedback.messages import TITLES
 from grader.results import Failure, Kind
 from grader.sandbox.evaluate import tensors_in, vjp_objective
@@ -78,7 +78,7 @@ class KeepsInputs(Check):
         if failure is not None:
             return failure
         args, kwargs = target.function.split(case)
-        names = _tensor_names(target.function, case)
+        names = tensor_names(target.function, case)
         after = tensors_in(reply.inputs_after)
         for i, (name, before) in enumerate(zip(names, tensors_in((args, kwargs)), strict=False)):
             now = after[i] if i < len(after) else None
@@ -87,22 +87,6 @@ class KeepsInputs(Check):
             if not same or i in reply.versions_changed:
                 return Failure(Kind.MODIFIED_INPUT, {"argument": name})
         return None
-
-
-def _tensor_names(function: Function, case: Case) -> list[str]:
-    """A name for every tensor of ``case``, in ``tensors_in``'s order, as Python reaches it."""
-    return [name for p in function.parameters if p.name in case for name in _paths(case[p.name], p.name)]
-
-
-def _paths(value: Any, path: str) -> list[str]:
-    """``x``; ``weights[0]``; ``params['norm1.bias']``: each tensor inside ``value``, by how to reach it."""
-    if isinstance(value, torch.Tensor):
-        return [path]
-    if isinstance(value, list | tuple):
-        return [p for i, item in enumerate(value) for p in _paths(item, f"{path}[{i}]")]
-    if isinstance(value, dict):
-        return [p for key, item in value.items() for p in _paths(item, f"{path}[{key!r}]")]
-    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +108,7 @@ class GradientsMatch(Check):
             return dataclasses.replace(failure, detail={**failure.detail, "requires_grad": "1"})
         if reply.not_differentiable or reply.grads is None:
             return Failure(Kind.NOT_DIFFERENTIABLE, {"requires_grad": "1"})
-        names = [n for n, t in zip(_tensor_names(target.function, case), tensors_in(marked), strict=False)
+        names = [n for n, t in zip(tensor_names(target.function, case), tensors_in(marked), strict=False)
                  if t.requires_grad]
         size = problem_size(case)
         for name, got, want, leaf in zip(names, reply.grads, expected_grads, _leaves(marked), strict=False):

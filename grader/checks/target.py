@@ -178,3 +178,17 @@ def problem_size(case: Case) -> int:
     return max(sizes, default=1)
 
 
+def tensor_names(function: Function, case: Case) -> list[str]:
+    """A name for every tensor of ``case``, in ``tensors_in``'s order, as Python reaches it."""
+    return [name for p in function.parameters if p.name in case for name in _paths(case[p.name], p.name)]
+
+
+def _paths(value: Any, path: str) -> list[str]:
+    """``x``; ``weights[0]``; ``params['norm1.bias']``: each tensor inside ``value``, by how to reach it."""
+    if isinstance(value, torch.Tensor):
+        return [path]
+    if isinstance(value, list | tuple):
+        return [p for i, item in enumerate(value) for p in _paths(item, f"{path}[{i}]")]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _paths(item, f"{path}[{key!r}]")]
+    return []

@@ -352,6 +352,13 @@ PATTERNS: dict[str, dict[str, str]] = {
                     "{argument} is left out or ignored.",
               "ko": "출력이 {argument}가 모두 {value}일 때의 정답과 같습니다: {argument}가 들어간 항이 "
                     "빠졌거나 무시되었습니다."},
+    "as-transposed": {"en": "Your output is what the reference gives with {argument} transposed: it was "
+                            "multiplied as it is, but in this course a weight of shape (out, in) acts as "
+                            "x @ W.T. Write x @ {argument}.T (or torch.nn.functional.linear(x, {argument})).",
+                      "ko": "출력이 {argument}를 전치했을 때의 정답과 같습니다: "
+                            "{argument}를 그대로 곱했지만, 이 과목에서 (출력, 입력) shape의 가중치는 "
+                            "x @ W.T로 작용합니다. "
+                            "x @ {argument}.T (또는 torch.nn.functional.linear(x, {argument}))로 쓰세요."},
     "lost-infinity": {"en": "Where the answer is {value} (the log of a zero probability, say), yours is "
                             "a finite number, and everywhere else it is right: a clamp or an added epsilon "
                             "hides the infinity (p.add(1e-9).log(), p.clamp_min(1e-12).log(), or "
@@ -361,6 +368,12 @@ PATTERNS: dict[str, dict[str, str]] = {
                             "나머지는 모두 맞습니다: clamp(...)나 더한 작은 값이 무한대를 가립니다"
                             "(p.add(1e-9).log(), p.clamp_min(1e-12).log(), 또는 내부에서 clamp(...)하는 "
                             "torch.distributions). 명세는 정확한 값을 요구합니다: log(0)은 -inf입니다."},
+    "untransposed": {"en": "A matrix product refused its shapes: {argument} was multiplied as it is. In this "
+                           "course a weight of shape (out, in) acts as x @ W.T, so multiply by its "
+                           "transpose: x @ {argument}.T (or torch.nn.functional.linear(x, {argument})).",
+                     "ko": "행렬 곱에서 shape이 맞지 않습니다: {argument}를 그대로 곱했습니다. 이 과목에서 "
+                           "(출력, 입력) shape의 가중치는 x @ W.T로 작용하므로, 전치해서 곱하세요: "
+                           "x @ {argument}.T (또는 torch.nn.functional.linear(x, {argument}))."},
     "default-dtype": {"en": "float32 and float64 met: the inputs here are float64, and a tensor made "
                             "without dtype= is float32 (torch.zeros(...), torch.ones(...), torch.eye(n) and "
                             "torch.tensor(...) of Python numbers default to it). Make new tensors like the "
