@@ -42,6 +42,14 @@ def _jacobian_with(derivative: Any, before: bool = False) -> Any:
     return jacobian
 
 
+def _one_step_late(wrap: bool) -> Any:
+    """D_t from the state before h_t: h_0 = 0 at the first step, or (``wrap``) hs[-1], as hs[t-1] gives."""
+    def jacobian(W_hh: torch.Tensor, hs: torch.Tensor) -> torch.Tensor:
+        first = hs[-1:] if wrap else torch.zeros_like(hs[:1])
+        return _jacobian_with(lambda h: 1 - h**2)(W_hh, torch.cat([first, hs[:-1]]))
+    return jacobian
+
+
 EXERCISE = Exercise(
     id="exercise-04",
     functions=[
@@ -75,6 +83,16 @@ EXERCISE = Exercise(
                 "The chain rule was applied in the wrong order: the latest step goes on the left, "
                 "D_T W_hh ... D_1 W_hh.",
                 "연쇄 법칙의 곱 순서가 반대입니다. 가장 최근 시점이 왼쪽입니다: D_T W_hh ... D_1 W_hh."),
+        Mistake("derivative-one-step-late", "hidden_jacobian", _one_step_late(wrap=False),
+                "D_t was computed from the state before it, h_(t-1) (with h_0 = 0 at the first step); "
+                "D_t = diag(1 - h_t²) uses the step's own state, and hs[t-1] is h_t.",
+                "D_t를 그 이전 상태 h_(t-1)로 계산했습니다(첫 단계는 h_0 = 0). D_t = diag(1 - h_t²)는 "
+                "그 시점의 상태를 씁니다. hs[t-1]이 h_t입니다."),
+        Mistake("derivative-one-step-late-wrapped", "hidden_jacobian", _one_step_late(wrap=True),
+                "D_t was computed from the state before it, h_(t-1), and the first step took hs[-1] (h_T): "
+                "indexing hs[t-1] from t = 0 wraps around. D_t = diag(1 - h_t²) uses the step's own state.",
+                "D_t를 그 이전 상태 h_(t-1)로 계산했고, 첫 단계는 hs[-1](h_T)을 썼습니다: t = 0부터 "
+                "hs[t-1]로 인덱싱하면 끝으로 돌아갑니다. D_t = diag(1 - h_t²)는 그 시점의 상태를 씁니다."),
         Mistake("transposed-jacobian", "hidden_jacobian", lambda W, hs: hidden_jacobian(W, hs).T,
                 "The Jacobian is transposed: entry (i, j) is ∂h_T[i]/∂h_0[j].",
                 "야코비안이 전치되었습니다. (i, j) 원소는 ∂h_T[i]/∂h_0[j]입니다."),

@@ -32,7 +32,7 @@ def layer_inputs(draw: st.DrawFn, dtype: torch.dtype) -> dict[str, Any]:
     return case
 
 
-def _layer(*, pre_norm: bool = False, residual: bool = True, activation: Any = F.relu,
+def _layer(*, pre_norm: bool = False, residual: bool = True, ff_residual: bool = True, activation: Any = F.relu,
            affine: bool = True, inverted: bool = False, eps: float = 1e-5,
            unbiased: bool = False):  # type: ignore[no-untyped-def]
     def layer(x, params, num_heads, key_padding_mask=None):  # type: ignore[no-untyped-def]
@@ -59,7 +59,7 @@ def _layer(*, pre_norm: bool = False, residual: bool = True, activation: Any = F
             return x + ff(norm(x, "norm2"))
         attended = _attention(x, params, num_heads, mask)
         x = norm(x + attended if residual else attended, "norm1")
-        return norm(x + ff(x), "norm2")
+        return norm(x + ff(x) if ff_residual else ff(x), "norm2")
 
     return layer
 
@@ -84,6 +84,9 @@ EXERCISE = Exercise(
         Mistake("attention-residual-missing", "encoder_layer", switched(_layer, residual=False),
                 "The residual connection around self-attention is missing: LN1(x + MHA(x)).",
                 "셀프 어텐션의 residual 연결이 빠졌습니다: LN1(x + MHA(x))."),
+        Mistake("ff-residual-missing", "encoder_layer", switched(_layer, ff_residual=False),
+                "The residual connection around the feed-forward block is missing: LN2(x + FFN(x)).",
+                "피드 포워드 블록의 residual 연결이 빠졌습니다: LN2(x + FFN(x))."),
         Mistake("gelu-not-relu", "encoder_layer", switched(_layer, activation=F.gelu),
                 "GELU was used in the feed-forward block; this layer uses ReLU.",
                 "피드 포워드 블록에 GELU를 썼습니다. 이 층은 ReLU를 씁니다."),
