@@ -37,6 +37,8 @@ class Limits:
     """Address-space limit of the student process (torch alone needs ~700)."""
     output_kb: int = 1024
     """Output the student process may print before it is stopped."""
+    import_seconds: float = 15.0
+    """Wall-clock limit for importing the student's file once torch is in (code left at its top level)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +247,7 @@ class _Validator:
             exercise_seconds=self.number(data, "exercise_seconds", where, base.exercise_seconds),
             memory_mb=int(self.number(data, "memory_mb", where, base.memory_mb)),
             output_kb=int(self.number(data, "output_kb", where, base.output_kb)),
+            import_seconds=self.number(data, "import_seconds", where, base.import_seconds),
         )
 
     def exercise(self, data: Any, where: tuple[Any, ...], base: Limits) -> ExerciseEntry:

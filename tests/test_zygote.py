@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -60,17 +61,17 @@ def shared(request, monkeypatch, course: Course) -> Iterator[SharedZygote]:  # t
     confine.probe.cache_clear()
 
 
-def _entry(course: Course) -> ExerciseEntry:
-    return dataclasses.replace(course.resolve("09"), limits=FAST)
+def _entry(course: Course, limits: Limits = FAST) -> ExerciseEntry:
+    return dataclasses.replace(course.resolve("09"), limits=limits)
 
 
 MARK = f"left-{uuid.uuid4().hex}.txt"
 """The name of the files LEAVES_FILES writes: this run's own (the Landlock tier shares the host's /tmp)."""
 
 
-def _softmax(course: Course, shared: SharedZygote, source: str) -> torch.Tensor:
+def _softmax(course: Course, shared: SharedZygote, source: str, limits: Limits = FAST) -> torch.Tensor:
     """The value ``softmax`` of a one-file student returns, run in a child of ``shared``."""
-    entry, data = _entry(course), textwrap.dedent(source.replace("NAME", MARK)).encode()
+    entry, data = _entry(course, limits), textwrap.dedent(source.replace("NAME", MARK)).encode()
     with StudentSandbox({entry.file: data}, [entry], shared=shared) as sandbox:
         runner = sandbox.runner(data, entry, "cpu")
         try:
@@ -115,14 +116,15 @@ def test_a_child_that_must_be_killed_dies_alone_and_the_zygote_serves_the_next(
 
 
 def test_a_file_whose_top_level_never_finishes_is_stopped_at_import_and_the_zygote_serves_the_next(
-        course: Course, shared: SharedZygote, monkeypatch: pytest.MonkeyPatch) -> None:
+        course: Course, shared: SharedZygote) -> None:
     """A training loop left at the top level: the child never greets. It said "loading" first, so it
-    gets the import allowance (shortened further here), not the cold start's minute."""
-    assert process.IMPORT_SECONDS < process.START_SECONDS
-    monkeypatch.setattr(process, "IMPORT_SECONDS", 1.0)
+    gets the course's import allowance (``import_seconds``, 1 s here), not the cold start's minute."""
+    assert Limits().import_seconds < process.START_SECONDS
+    start = time.monotonic()
     with pytest.raises(WorkerGone) as gone:
-        _softmax(course, shared, "def softmax(x, dim=-1):\n    return x\nwhile True:\n    pass\n")
-    assert gone.value.reason == "timeout"
+        _softmax(course, shared, "def softmax(x, dim=-1):\n    return x\nwhile True:\n    pass\n",
+                 dataclasses.replace(FAST, import_seconds=1.0))
+    assert gone.value.reason == "timeout" and time.monotonic() - start < Limits().import_seconds
     plus_one = "import torch\ndef softmax(x, dim=-1):\n    return x + 1\n"
     assert _softmax(course, shared, plus_one).tolist() == [1, 1]
 

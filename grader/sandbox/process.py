@@ -41,7 +41,6 @@ from grader.sandbox.messages import (
 )
 
 START_SECONDS = 60.0  # importing torch on a loaded 2-core machine can take a while
-IMPORT_SECONDS = 15.0
 """How long importing the student's file may take, once torch is in (the process says "loading"):
 code at its top level that runs longer (a training loop left in) is reported in seconds."""
 AHEAD = 16
@@ -208,15 +207,15 @@ class Conversation:
             raise self.gone("malformed", "unreadable frame") from None
 
     def wait_hello(self, deadline: float) -> Hello:
-        """The greeting, within ``START_SECONDS`` of the start (torch is imported meanwhile) and
-        ``IMPORT_SECONDS`` of "loading", where the student's file starts to be imported."""
+        """The greeting, within ``START_SECONDS`` of the start (torch is imported meanwhile) and the
+        limits' ``import_seconds`` of "loading", where the student's file starts to be imported."""
         def greeting(header: dict[str, Any], _: list[bytes]) -> Hello | None:
             return None if header.get("op") == "loading" else parse_hello(header, self.device)
 
         if self.hello is None:
             hello = self.receive(min(deadline, self.started + START_SECONDS), greeting)
             if hello is None:
-                hello = self.receive(min(deadline, time.monotonic() + IMPORT_SECONDS),
+                hello = self.receive(min(deadline, time.monotonic() + self.limits.import_seconds),
                                      lambda header, _: parse_hello(header, self.device))
             self.hello = hello
         return self.hello

@@ -336,7 +336,8 @@ def zygote_limits(entries: Sequence[ExerciseEntry]) -> Limits:
     return Limits(call_seconds=max(e.limits.call_seconds for e in entries),
                   exercise_seconds=sum(e.limits.exercise_seconds for e in entries),
                   memory_mb=max(e.limits.memory_mb for e in entries),
-                  output_kb=max(e.limits.output_kb for e in entries))
+                  output_kb=max(e.limits.output_kb for e in entries),
+                  import_seconds=max(e.limits.import_seconds for e in entries))
 
 
 class SharedZygote:
