@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from grader.feedback.explain import explain
@@ -185,6 +188,7 @@ CODE_WORDS = frozenset({
 def _ascii_words(korean: str) -> set[str]:
     """The ASCII words of a Korean sentence, less placeholders and code (a call, a dotted
     name, --an-option)."""
+    korean = re.sub(r"{[^}]*}(?=[.(])", "x", korean)  # {argument}.T is code: x.T
     korean = re.sub(r"{[^}]*}|`[^`]*`|--[a-z][a-z-]*", "", korean)
     words = re.findall(r"[A-Za-z][A-Za-z0-9_.()-]*[A-Za-z0-9_)]|[A-Za-z]", korean)
     return {w.rstrip(")") for w in words if not re.search(r"[.(_]", w)}
@@ -203,3 +207,18 @@ def test_every_korean_catalog_entry_reads_korean(catalog: str) -> None:
         assert _ascii_words(korean) <= CODE_WORDS, (catalog, key, _ascii_words(korean) - CODE_WORDS)
         en, ko = (set(PLACEHOLDER.findall(t)) - {"rule_en", "rule_ko"} for t in (entry["en"], korean))
         assert en == ko, (catalog, key)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False), st.floats(allow_nan=False, allow_infinity=False))
+def test_got_and_expected_are_shown_with_the_digits_that_tell_them_apart(got: float, want: float) -> None:
+    """Two different numbers never read the same ("got 1.541, expected 1.541"); equal ones do, and
+    each reads back as itself to 6 significant digits at least."""
+    from grader.feedback.explain import apart
+
+    shown = apart(got, want)
+    if got != want:
+        assert shown[0] != shown[1]
+    elif math.copysign(1, got) == math.copysign(1, want):
+        assert shown[0] == shown[1]
+    for text_, value in zip(shown, (got, want), strict=True):
+        assert math.isclose(float(text_), value, rel_tol=1e-5)

@@ -86,11 +86,22 @@ def _number(x: float) -> str:
     return f"{x:.6g}"
 
 
+def apart(got: float, want: float) -> tuple[str, str]:
+    """Both numbers with as many digits as it takes to tell them apart (6 at least, 17 at most):
+    "got 1.541, expected 1.541" says nothing."""
+    for digits in range(6, 18):
+        shown = f"{got:.{digits}g}", f"{want:.{digits}g}"
+        if shown[0] != shown[1] or got == want:
+            return shown
+    return shown
+
+
 def describe_mismatch(m: Mismatch, lang: str) -> str:
+    obtained, expected = apart(m.obtained, m.expected)
     return text(LABELS, "mismatch", lang, mismatched=m.mismatched, total=m.total,
                 max_abs=_number(m.max_abs_diff), max_rel=_number(m.max_rel_diff),
                 atol=_number(m.atol), rtol=_number(m.rtol), index=list(m.index),
-                obtained=_number(m.obtained), expected=_number(m.expected))
+                obtained=obtained, expected=expected)
 
 
 TRUSTED_DETAIL = frozenset({"mistake_en", "mistake_ko", "rule_en", "rule_ko"})

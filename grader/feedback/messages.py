@@ -360,13 +360,15 @@ PATTERNS: dict[str, dict[str, str]] = {
                             "x @ W.T로 작용합니다. "
                             "x @ {argument}.T (또는 torch.nn.functional.linear(x, {argument}))로 쓰세요."},
     "lost-infinity": {"en": "Where the answer is {value} (the log of a zero probability, say), yours is "
-                            "a finite number, and everywhere else it is right: a clamp or an added epsilon "
+                            "a finite number, and everywhere else it is right or off by a hair: a clamp or "
+                            "an added epsilon "
                             "hides the infinity (p.add(1e-9).log(), p.clamp_min(1e-12).log(), or "
                             "torch.distributions, which clamps). The spec asks for it exactly: "
                             "log(0) is -inf.",
                       "ko": "정답이 {value}인 곳(예: 확률 0의 로그)에서 여러분의 출력은 유한한 값이고, "
-                            "나머지는 모두 맞습니다: clamp(...)나 더한 작은 값이 무한대를 가립니다"
-                            "(p.add(1e-9).log(), p.clamp_min(1e-12).log(), 또는 내부에서 clamp(...)하는 "
+                            "나머지는 맞거나 아주 조금만 다릅니다: clamp(...)나 더한 작은 값이 "
+                            "무한대를 가립니다(p.add(1e-9).log(), p.clamp_min(1e-12).log(), "
+                            "또는 내부에서 clamp(...)하는 "
                             "torch.distributions). 명세는 정확한 값을 요구합니다: log(0)은 -inf입니다."},
     "untransposed": {"en": "A matrix product refused its shapes: {argument} was multiplied as it is. In this "
                            "course a weight of shape (out, in) acts as x @ W.T, so multiply by its "

@@ -7,6 +7,7 @@ student-controlled string (names, code, values) is escaped; the page runs no scr
 from __future__ import annotations
 
 from grader.feedback import escape
+from grader.feedback.explain import apart
 from grader.similarity import RARE_GROUP, CodeMatch, SharedOutput, Similarity
 
 MAX_SHOWN = 20_000
@@ -72,8 +73,9 @@ def _shared_values(shared: SharedOutput) -> str:
         lines += [f"    {name} = {value}" for name, value in failure.inputs]
     if failure.mismatch is not None:
         m = failure.mismatch
-        lines.append(f"each returned {m.obtained:.6g} at {list(m.index)} where the reference gives "
-                     f"{m.expected:.6g} ({m.mismatched} of {m.total} values differ)")
+        got, want = apart(m.obtained, m.expected)
+        lines.append(f"each returned {got} at {list(m.index)} where the reference gives "
+                     f"{want} ({m.mismatched} of {m.total} values differ)")
     return f'<pre class="values">{e(chr(10).join(lines))}</pre>'
 
 
