@@ -175,11 +175,12 @@ CODE_WORDS = frozenset({
     # Python and torch names a Korean sentence quotes as they are written
     "AssertionError", "NaN", "NotImplementedError", "ValueError", "assert", "raise", "import", "if",
     "python", "O", "x", "y", "autograd", "dim", "dtype", "float32", "float64", "grad", "inf", "reshape",
-    "print", "device", "transpose", "atol", "rtol", "grade", "exercises", "MiB", "Ctrl-C",
+    "print", "device", "training", "False", "p", "transpose", "atol", "rtol", "grade", "exercises", "MiB",
+    "Ctrl-C",
     # the course's own Korean notes use these English words as Korean technical terms, or as a gloss
     "shape", "gradient", "in-place",
     # product names, as Korean writes them
-    "Jupyter", "IPython", "Python",
+    "Jupyter", "IPython", "Python", "torch",
     # the sandbox's tools and terms (grade doctor), as their own documentation writes them
     "bubblewrap", "bwrap", "Landlock", "seccomp", "root", "uid", "TCP", "CPU", "doctor",
 })

@@ -220,3 +220,18 @@ def test_a_refused_product_names_the_one_argument_whose_transpose_fits(batch: in
     alike = [n for n, t in case.items() if t.shape == case[weight].shape]
     fits = case[weight].shape[1] == inputs  # (x_t @ weight.T) would have worked
     assert named == ({"pattern": "untransposed", "argument": weight} if fits and alike == [weight] else None)
+
+
+def test_a_random_function_is_named_random_and_a_deterministic_one_never(course: Course) -> None:
+    """Dropout left in (the functional one trains by default): each call is seeded alike, so only
+    a call with another seed shows it. The same function without dropout is named otherwise."""
+    import torch.nn.functional as F
+
+    def dropped(h_prev, x_t, W_f, b_f):  # type: ignore[no-untyped-def]
+        return torch.sigmoid(F.dropout(_gate(h_prev, x_t, W_f, b_f), p=0.5))
+
+    def halved(h_prev, x_t, W_f, b_f):  # type: ignore[no-untyped-def]
+        return torch.sigmoid(_gate(h_prev, x_t, W_f, b_f)) * 0.5
+
+    assert _pattern(course, "05", "forget_gate", dropped) == {"pattern": "random"}
+    assert _pattern(course, "05", "forget_gate", halved) == {"pattern": "scale", "factor": "0.5"}

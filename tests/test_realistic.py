@@ -40,6 +40,7 @@ CAUSES = {
     "ex04_eye_without_dtype.py": ("exercise-04", "pattern", "default-dtype"),
     "ex04_reduce_matmul.py": ("exercise-04", "mistake", "reversed-order"),
     "ex04_tanh_derivative_of_h.py": ("exercise-04", "mistake", "derivative-of-preactivation"),
+    "ex05_dropout_on_input.py": ("exercise-05", "pattern", "random"),
     "ex05_input_at_top_level.py": ("exercise-05", "pattern", "top-level-code"),
     "ex05_keras_hard_sigmoid.py": ("exercise-05", "mistake", "hard-sigmoid-keras"),
     "ex05_module_concat_order.py": ("exercise-05", "mistake", "concat-order"),

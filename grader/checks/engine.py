@@ -15,10 +15,9 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 
-from grader.checks import replay
+from grader.checks import patterns, replay
 from grader.checks.catalog import DTYPE_LABELS, standard_checks
 from grader.checks.diagnose import diagnose, signature
-from grader.checks.patterns import default_dtype, find_pattern, fixed_rank, unreached, untransposed
 from grader.checks.properties import Check
 from grader.checks.snippets import call_source, literal
 from grader.checks.store import ReplayStore
@@ -441,9 +440,7 @@ def explain(target: Target, cases: list[Case], failure: Failure, check: str,
     try:
         mistake = diagnose(target, cases, failure)
         if mistake is None:  # no known mistake: maybe a pattern any wrong output can show
-            pattern = (find_pattern(target, cases, failure) or default_dtype(failure, cases[0])
-                       or untransposed(target, failure, cases[0])
-                       or fixed_rank(target, cases, drawn or [], failure) or unreached(failure, others))
+            pattern = patterns.likely_cause(target, cases, failure, drawn or [], others)
             failure = dataclasses.replace(failure, pattern=pattern) if pattern else failure
             return dataclasses.replace(failure, behaviour=signature(target, drawn or [], failure))
     except WorkerGone:

@@ -20,6 +20,8 @@ input, the way a TA would:
   (a tensor made without ``dtype=``: ``torch.zeros(n)``, ``torch.eye(n)``);
 * ``unreached``: no gradient at all reaches an argument the reference's output
   depends on (the graph is cut: ``.detach()``, ``.item()``, ``load_state_dict``).
+* ``random``: two calls on the same input give different outputs (dropout left
+  in: ``F.dropout`` drops values unless ``training=False``; ``torch.rand``);
 * ``untransposed``: a matrix product refused its shapes, and one argument has
   the second operand's shape while its transpose would have fitted (``x @ W``
   where the course's weights act as ``x @ W.T``).
@@ -30,6 +32,7 @@ mistake. Results are data (a key and values); ``feedback/`` words them.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import re
@@ -46,6 +49,19 @@ from grader.sandbox.evaluate import tensors_in
 
 Pattern = dict[str, str]
 FLOAT32_EPS = float(torch.finfo(torch.float32).eps)
+
+
+def likely_cause(target: Target, cases: list[Case], failure: Failure, drawn: list[Case],
+                 others: Sequence[Failure]) -> Pattern | None:
+    """The first cause that fits the failure on ``cases`` (the input shown first), in this order.
+
+    ``drawn``: inputs of varied sizes (``fixed_rank``); ``others``: how the fresh inputs among
+    ``cases`` failed (``unreached``).
+    """
+    shown = cases[0]
+    return (random_output(target, failure, [*cases, *drawn]) or find_pattern(target, cases, failure)
+            or default_dtype(failure, shown) or untransposed(target, failure, shown)
+            or fixed_rank(target, cases, drawn, failure) or unreached(failure, others))
 
 
 def find_pattern(target: Target, cases: list[Case], failure: Failure) -> Pattern | None:
@@ -309,3 +325,27 @@ def untransposed(target: Target, failure: Failure, case: Case) -> Pattern | None
     names = [name for name, t in zip(tensor_names(target.function, case), tensors_in(case), strict=False)
              if t.dim() == 2 and tuple(t.shape) == (rows, cols)]
     return {"pattern": "untransposed", "argument": names[0]} if len(names) == 1 else None
+
+
+_RETURNED = frozenset({Kind.WRONG_VALUE, Kind.NON_FINITE, Kind.OUT_OF_RANGE, Kind.WRONG_GRADIENT,
+                       Kind.INCONSISTENT})
+"""Failures where the function returned something: asking again tells whether it is random."""
+
+
+def random_output(target: Target, failure: Failure, cases: Sequence[Case]) -> Pattern | None:
+    """The same input with another seed for torch's generator, another output: randomness (dropout
+    left in), which no comparison with the reference can explain. Each call is seeded alike
+    (``Call.seed``), so a random function gives the same wrong output on each replay. Asked on the
+    largest of ``cases``, where dropout is all but sure to drop something else with another seed."""
+    if failure.kind not in _RETURNED or not cases:
+        return None
+    largest = max(cases, key=lambda c: sum(t.numel() for t in tensors_in(c)))
+    first, problem = obtain(target, largest)
+    again, problem_again = obtain(target, largest, target.call(copy.deepcopy(largest), seed=1))
+    if problem is not None or problem_again is not None:
+        return None
+    pairs = list(zip(tensors_in(first), tensors_in(again), strict=False))
+    if not pairs or any(a.shape != b.shape for a, b in pairs):
+        return None
+    differs = any(not _close(a.double().nan_to_num(), b.double().nan_to_num(), rtol=1e-6) for a, b in pairs)
+    return {"pattern": "random"} if differs else None

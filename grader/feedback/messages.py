@@ -370,6 +370,17 @@ PATTERNS: dict[str, dict[str, str]] = {
                             "무한대를 가립니다(p.add(1e-9).log(), p.clamp_min(1e-12).log(), "
                             "또는 내부에서 clamp(...)하는 "
                             "torch.distributions). 명세는 정확한 값을 요구합니다: log(0)은 -inf입니다."},
+    "random": {"en": "With only torch's random seed changed, the same input gave another output: something "
+                     "in your function is random, and no comparison can pass. Dropout is the usual cause: "
+                     "F.dropout(x, p) drops values unless training=False, and an nn.Dropout module does "
+                     "until .eval() is called; torch.rand(...) or torch.randn(...) inside the function "
+                     "too. This function runs without dropout, as in evaluation.",
+               "ko": "torch의 난수 시드만 바꿨는데 같은 입력에서 다른 출력이 나왔습니다: "
+                     "함수 안에 무작위성이 있어 어떤 비교도 통과할 수 없습니다. "
+                     "흔한 원인은 드롭아웃입니다: F.dropout(x, p)는 "
+                     "training=False가 아니면 값을 떨어뜨리고, nn.Dropout 모듈은 .eval()을 부르기 "
+                     "전까지 그렇습니다. 함수 안의 torch.rand(...)나 torch.randn(...)도 마찬가지입니다. "
+                     "이 함수는 평가 모드처럼 드롭아웃 없이 동작해야 합니다."},
     "untransposed": {"en": "A matrix product refused its shapes: {argument} was multiplied as it is. In this "
                            "course a weight of shape (out, in) acts as x @ W.T, so multiply by its "
                            "transpose: x @ {argument}.T (or torch.nn.functional.linear(x, {argument})).",

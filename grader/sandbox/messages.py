@@ -46,6 +46,9 @@ class Call:
     """When set, the reply carries the inputs as they are after the call."""
     forbidden: tuple[str, ...] = ()
     """Substrings of built-in function names that must not be reached."""
+    seed: int = 0
+    """What torch's generator is set to before the call: the same file always sees the same
+    randomness, and another seed tells a random function apart (``patterns.random_output``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +144,7 @@ def call_frame(call: Call, ident: int) -> tuple[dict[str, Any], list[bytes]]:
         "args": protocol.encode(tuple(call.args), buffers),
         "kwargs": protocol.encode(dict(call.kwargs), buffers),
         "cotangents": None if call.cotangents is None else protocol.encode(call.cotangents, buffers),
-        "echo_inputs": call.echo_inputs, "forbidden": list(call.forbidden),
+        "echo_inputs": call.echo_inputs, "forbidden": list(call.forbidden), "seed": call.seed,
     }
     return header, buffers
 
