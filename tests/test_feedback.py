@@ -223,3 +223,19 @@ def test_got_and_expected_are_shown_with_the_digits_that_tell_them_apart(got: fl
         assert shown[0] == shown[1]
     for text_, value in zip(shown, (got, want), strict=True):
         assert math.isclose(float(text_), value, rel_tol=1e-5)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("tier", ["bubblewrap", "landlock", "uid", "seccomp", "rlimits"])
+def test_the_feedback_warns_beneath_the_score_where_only_resource_limits_held(tier: str, lang: str) -> None:
+    """In the terminal, grade watch and a notebook's check() alike (they all render this way)."""
+    from rich.console import Console
+
+    from grader.feedback.messages import SANDBOX, text
+    from grader.feedback.terminal import render_exercise
+    from grader.results import ExerciseResult
+
+    console = Console(file=io.StringIO(), width=100)
+    render_exercise(ExerciseResult("exercise-05", "t", "f.py", (), 0.1, sandbox=tier), console, lang)
+    shown = " ".join(console.file.getvalue().split())  # type: ignore[attr-defined]
+    assert (text(SANDBOX, "unconfined", lang) in shown) == (tier == "rlimits")

@@ -23,7 +23,7 @@ from grader.course import load_course
 from grader.feedback.explain import explain
 from grader.feedback.gradescope import results_json
 from grader.feedback.messages import PATTERNS
-from grader.grading import grade_file
+from grader.grading import grade_warm
 from grader.results import ExerciseResult, Kind
 from tests.conftest import ROOT, grade
 
@@ -71,9 +71,11 @@ def test_every_realistic_file_has_its_expected_cause() -> None:
 
 @functools.cache
 def _graded(name: str) -> ExerciseResult:
-    """The file graded once, in the real sandbox, for both languages' feedback (rendered from the data)."""
+    """The file graded once, in the real sandbox, for both languages' feedback (rendered from the data):
+    in a child of the zygote this process keeps, as grade watch does (torch is started once)."""
     course = load_course(ROOT / "course.yaml")
-    return grade_file(course, course.resolve(CAUSES[name][0]), REALISTIC / name)
+    path = REALISTIC / name
+    return grade_warm(course, course.resolve(CAUSES[name][0]), path.read_bytes(), str(path))
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -138,7 +140,7 @@ def test_a_gradient_failure_snippet_runs_and_prints_the_gradient_it_names(name: 
         course = load_course(ROOT / "course.yaml")
         path = tmp_path / name
         path.write_text(SCALED_GRADIENT)
-        result = grade_file(course, course.resolve("04"), path)
+        result = grade_warm(course, course.resolve("04"), path.read_bytes(), str(path))
     failure = next(c.failure for c in result.checks
                    if c.failure is not None and c.failure.kind is Kind.WRONG_GRADIENT)
     argument = failure.detail["argument"]
