@@ -22,6 +22,16 @@ settings.register_profile("ci", derandomize=True, deadline=None, database=None, 
 settings.load_profile("ci")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each test process takes its share of the cores for torch, as a class run's
+    grading processes do: a thread per core in each would spin on the cores the others need."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
+
+
 @pytest.fixture(scope="session")
 def course() -> Course:
     return load_course(ROOT / "course.yaml")
