@@ -20,14 +20,17 @@ input, the way a TA would:
   (a tensor made without ``dtype=``: ``torch.zeros(n)``, ``torch.eye(n)``);
 * ``unreached``: no gradient at all reaches an argument the reference's output
   depends on (the graph is cut: ``.detach()``, ``.item()``, ``load_state_dict``).
-* ``random``: two calls on the same input give different outputs (dropout left
-  in: ``F.dropout`` drops values unless ``training=False``; ``torch.rand``);
+* ``random``: the same input with another seed for torch's generator gives
+  another output (dropout left in: ``F.dropout`` drops values unless
+  ``training=False``; ``torch.rand``);
 * ``untransposed``: a matrix product refused its shapes, and one argument has
   the second operand's shape while its transpose would have fitted (``x @ W``
   where the course's weights act as ``x @ W.T``).
 
 A pattern is reported only when it holds on every failing input, like a known
-mistake. Results are data (a key and values); ``feedback/`` words them.
+mistake (or, for ``lost-infinity``, holds on some and is consistent with the
+rest). ``likely_cause`` tries them in order. Results are data (a key and
+values); ``feedback/`` words them.
 """
 
 from __future__ import annotations
@@ -49,6 +52,14 @@ from grader.sandbox.evaluate import tensors_in
 
 Pattern = dict[str, str]
 FLOAT32_EPS = float(torch.finfo(torch.float32).eps)
+
+CONSISTENT: Pattern = {}
+"""What a test returns for an input that cannot show its pattern but does not contradict it either
+(``lost-infinity`` on an input with no infinity, where the output is off by a hair): another input
+must show it."""
+
+Path = tuple[int, ...]
+"""Where in a tuple output the failing tensor is: () for a lone tensor, (1,) for ``output[1]``."""
 
 
 def likely_cause(target: Target, cases: list[Case], failure: Failure, drawn: list[Case],
@@ -92,16 +103,6 @@ def find_pattern(target: Target, cases: list[Case], failure: Failure) -> Pattern
         if agreed is not None:
             return {"pattern": name, **agreed}
     return None
-
-
-CONSISTENT: Pattern = {}
-"""What a test returns for an input that cannot show its pattern but does not contradict it either
-(``lost-infinity`` on an input with no infinity, where the output is off by a hair): another input
-must show it."""
-
-
-Path = tuple[int, ...]
-"""Where in a tuple output the failing tensor is: () for a lone tensor, (1,) for ``output[1]``."""
 
 
 def _path(index: str) -> Path:
