@@ -239,3 +239,19 @@ def test_the_feedback_warns_beneath_the_score_where_only_resource_limits_held(ti
     render_exercise(ExerciseResult("exercise-05", "t", "f.py", (), 0.1, sandbox=tier), console, lang)
     shown = " ".join(console.file.getvalue().split())  # type: ignore[attr-defined]
     assert (text(SANDBOX, "unconfined", lang) in shown) == (tier == "rlimits")
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize(("expected", "rule"), [("torch.bool", "dtype-mask"),
+                                                ("torch.float64", "dtype-float"), ("torch.int64", None)])
+def test_a_wrong_dtype_says_what_the_expected_one_means(expected: str, rule: str | None, lang: str) -> None:
+    """A mask made of numbers is told it is a mask, not to "keep the input's dtype" (its input is int64)."""
+    from grader.feedback.explain import explain
+    from grader.feedback.messages import LABELS, text
+    from grader.results import Failure, Kind
+
+    failure = Failure(Kind.WRONG_DTYPE, {"part": "output", "argument": "", "index": "",
+                                         "expected": expected, "obtained": "torch.int32"})
+    message = explain(failure, lang).message
+    for key in ("dtype-mask", "dtype-float"):
+        assert (text(LABELS, key, lang).strip() in message) == (key == rule), message

@@ -235,3 +235,20 @@ def test_a_random_function_is_named_random_and_a_deterministic_one_never(course:
 
     assert _pattern(course, "05", "forget_gate", dropped) == {"pattern": "random"}
     assert _pattern(course, "05", "forget_gate", halved) == {"pattern": "scale", "factor": "0.5"}
+
+
+def test_code_written_for_one_rank_is_named_and_code_right_by_coincidence_is_not(course: Course) -> None:
+    """bmm works for 3-D inputs, and for any failing input once it is given 3 dimensions; dividing
+    by sqrt(Lq) is right only where Lq = d_k, as on drawn 3-D inputs of size 1, and is not fixed-rank."""
+    import math
+
+    def bmm(q, k):  # type: ignore[no-untyped-def]
+        return torch.bmm(q, k.transpose(1, 2)) / math.sqrt(q.size(2))
+
+    def by_length(q, k):  # type: ignore[no-untyped-def]
+        return q @ k.transpose(-2, -1) / math.sqrt(q.shape[-2])
+
+    assert _pattern(course, "08", "attention_scores", bmm) == {"pattern": "fixed-rank", "argument": "q",
+                                                                 "rank": "3"}
+    found = _pattern(course, "08", "attention_scores", by_length)
+    assert found is None or found["pattern"] != "fixed-rank", found

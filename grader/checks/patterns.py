@@ -238,7 +238,10 @@ def fixed_rank(target: Target, failing: list[Case], drawn: list[Case], failure: 
     """Code written for one number of dimensions: every input of that rank works, every other fails.
 
     The rank is the first tensor input's; ``drawn`` are inputs of varied sizes, graded
-    here for values (the failing ones have already failed). Said only when one rank works.
+    here for values (the failing ones have already failed). Said only when one rank works on
+    every drawn input of that rank, and the failing inputs work too once given that rank
+    (leading dimensions added or merged): code right only where two sizes happen to agree
+    (``sqrt(q.shape[-2])`` for d_k, with Lq = d_k = 1) is not written for a rank.
     """
     if failure.kind not in (Kind.WRONG_VALUE, Kind.RAISED, Kind.WRONG_SHAPE, Kind.NON_FINITE) or not drawn:
         return None
@@ -246,15 +249,34 @@ def fixed_rank(target: Target, failing: list[Case], drawn: list[Case], failure: 
     if first is None:
         return None
     bad = {c[first].dim() for c in failing if isinstance(c.get(first), torch.Tensor)}
-    good = set()
+    works: dict[int, list[bool]] = {}
     for case in drawn:
-        rank = case[first].dim() if isinstance(case.get(first), torch.Tensor) else None
-        if rank is not None and rank not in bad and judge(target, case) is None:
-            good.add(rank)
-    others = {c[first].dim() for c in drawn if isinstance(c.get(first), torch.Tensor)} - good
-    if len(good) != 1 or not (bad | others) - good:
+        if isinstance(case.get(first), torch.Tensor):
+            rank = case[first].dim()
+            works.setdefault(rank, []).append(rank not in bad and judge(target, case) is None)
+    good = {rank for rank, passed in works.items() if all(passed)}
+    failed = bad | {rank for rank, passed in works.items() if not all(passed)}
+    if len(good) != 1 or not failed - good:
         return None
-    return {"pattern": "fixed-rank", "argument": first, "rank": str(good.pop())}
+    rank = good.pop()
+    moved = [_with_rank(case, first, rank) for case in failing]
+    if any(judge(target, case) is not None for case in moved):
+        return None
+    return {"pattern": "fixed-rank", "argument": first, "rank": str(rank)}
+
+
+def _with_rank(case: Case, first: str, rank: int) -> Case:
+    """``case`` with every tensor of the first one's rank given ``rank`` dimensions: leading
+    dimensions of size 1 added, or the leading ones merged into one batch dimension."""
+    had = case[first].dim()
+
+    def moved(value: torch.Tensor) -> torch.Tensor:
+        if rank >= had:
+            return value.reshape((1,) * (rank - had) + tuple(value.shape))
+        return value.reshape((-1, *value.shape[had - rank + 1:]))
+
+    return {name: moved(v) if isinstance(v, torch.Tensor) and v.dim() == had else v
+            for name, v in case.items()}
 
 
 FACTORS = frozenset({"sign", "scale"})

@@ -146,6 +146,10 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
         raised = detail.get("raised")
         detail["raised"] = (text(LABELS, "raised-instead", lang, raised=raised) if raised
                             else text(LABELS, "returned-normally", lang))
+    if failure.kind is Kind.WRONG_DTYPE:  # what the expected dtype says: keep the input's, or a mask
+        expected = failure.detail.get("expected", "")
+        rule = "dtype-mask" if expected == "torch.bool" else "dtype-float" if "float" in expected else ""
+        detail["dtype_rule"] = text(LABELS, rule, lang) if rule else ""
     if failure.kind is Kind.RAISED and not detail.get("line"):
         detail["line"] = "?"
     detail["at"] = text(LABELS, "at-cell" if detail.get("cell") else "at-line", lang,

@@ -88,9 +88,8 @@ FAILURES: dict[str, dict[str, str]] = {
         "ko": "{where}: {expected}가 와야 하는데 {obtained}가 왔습니다.",
     },
     "wrong-dtype": {
-        "en": "{where} has dtype {obtained}, expected {expected}. Outputs keep the input's dtype.",
-        "ko": "{where}의 dtype이 {obtained}입니다. {expected}이어야 합니다. "
-              "출력은 입력의 dtype을 유지해야 합니다.",
+        "en": "{where} has dtype {obtained}, expected {expected}.{dtype_rule}",
+        "ko": "{where}의 dtype이 {obtained}입니다. {expected}이어야 합니다.{dtype_rule}",
     },
     "wrong-shape": {
         "en": "{where} has shape {obtained}, expected {expected}.",
@@ -231,6 +230,12 @@ LABELS: dict[str, dict[str, str]] = {
         "ko": "첫 번째 유한하지 않은 값은 인덱스 {index}에 있습니다: 결과 {obtained}, 기대값 {expected}.",
     },
     "output-word": {"en": "the output", "ko": "출력"},
+    "dtype-float": {"en": " Outputs keep the input's dtype.",
+                    "ko": " 출력은 입력의 dtype을 유지해야 합니다."},
+    "dtype-mask": {"en": " This output is a mask: torch.bool, as a comparison gives it (.long(), .int() or "
+                         ".float() turn it into numbers).",
+                   "ko": " 이 출력은 마스크이므로 비교 연산이 주는 torch.bool이어야 합니다 "
+                         "(.long(), .int(), .float()는 숫자로 바꿉니다)."},
     "replay": {"en": "Run it again", "ko": "다시 실행"},
 }
 
