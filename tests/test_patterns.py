@@ -252,3 +252,15 @@ def test_code_written_for_one_rank_is_named_and_code_right_by_coincidence_is_not
                                                                  "rank": "3"}
     found = _pattern(course, "08", "attention_scores", by_length)
     assert found is None or found["pattern"] != "fixed-rank", found
+
+
+def test_a_wrong_shape_that_is_the_reference_with_axes_swapped_is_named_layout(course: Course) -> None:
+    """torch.stack along dim 0 where the batch comes first: a shape error whose values are all there."""
+    def stacked(x, n):  # type: ignore[no-untyped-def]
+        if not 1 <= n < x.shape[1]:
+            raise ValueError("n")
+        steps = range(x.shape[1] - n)
+        return torch.stack([x[:, t:t + n] for t in steps], 1), torch.stack([x[:, t + n] for t in steps], 0)
+
+    found = _pattern(course, "01", "autoregressive_windows", stacked)
+    assert found == {"pattern": "layout", "order": "[1, 0]"}

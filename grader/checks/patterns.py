@@ -76,14 +76,20 @@ def likely_cause(target: Target, cases: list[Case], failure: Failure, drawn: lis
 
 
 def find_pattern(target: Target, cases: list[Case], failure: Failure) -> Pattern | None:
-    """The one pattern that explains the student's output on every case, or None."""
-    if failure.kind is not Kind.WRONG_VALUE or failure.detail.get("part", "output") != "output":
+    """The one pattern that explains the student's output on every case, or None.
+
+    A wrong shape can only be a layout (the reference's axes in another order: ``torch.stack``
+    along the wrong dimension); every other pattern compares values of the same shape.
+    """
+    shape_only = failure.kind is Kind.WRONG_SHAPE
+    about_output = failure.detail.get("part", "output") == "output"
+    if not about_output or (failure.kind is not Kind.WRONG_VALUE and not shape_only):
         return None
     path = _path(failure.detail.get("index", ""))
     pairs = []
     for case in cases:
         obtained, problem = obtain(target, case)
-        if problem is not None:
+        if problem is not None and not (shape_only and problem.kind is Kind.WRONG_SHAPE):
             return None
         obtained, expected = part(obtained, path), part(target.reference64(case), path)
         tensors = isinstance(obtained, torch.Tensor) and isinstance(expected, torch.Tensor)
@@ -93,7 +99,7 @@ def find_pattern(target: Target, cases: list[Case], failure: Failure) -> Pattern
     # One nonzero reference value, times some factor, is any wrong value: a factor needs two to be one.
     evidence = sum(int(torch.count_nonzero(want)) for _, _, want, _, _ in pairs)
     for name, test in TESTS:
-        if name in FACTORS and evidence < 2:
+        if (name in FACTORS and evidence < 2) or (shape_only and name != "layout"):
             continue
         found = [test(target, *pair) for pair in pairs]
         evidence_of = [f for f in found if f is not None and f is not CONSISTENT]

@@ -349,10 +349,10 @@ PATTERNS: dict[str, dict[str, str]] = {
              "ko": "출력의 부호가 정답과 반대입니다."},
     "scale": {"en": "Your output is the reference's times {factor}: a scale factor is missing or extra.",
               "ko": "출력이 정답에 {factor}를 곱한 값입니다: 스케일 인자가 빠졌거나 더해졌습니다."},
-    "layout": {"en": "Your output is the reference's with its axes in the order {order}: a transpose, or a "
-                     "reshape in the wrong order.",
-               "ko": "출력이 정답의 축을 {order} 순서로 바꾼 것입니다: "
-                     "transpose나 reshape 순서를 확인하세요."},
+    "layout": {"en": "Your output is the reference's with its axes in the order {order}: a transpose, a "
+                     "reshape in the wrong order, or torch.stack(...) / torch.cat(...) along another dim.",
+               "ko": "출력이 정답의 축을 {order} 순서로 바꾼 것입니다: transpose나 reshape 순서, "
+                     "또는 torch.stack(...) / torch.cat(...)의 dim을 확인하세요."},
     "as-if": {"en": "Your output is what the reference gives when {argument} is all {value}s: a term with "
                     "{argument} is left out or ignored.",
               "ko": "출력이 {argument}가 모두 {value}일 때의 정답과 같습니다: {argument}가 들어간 항이 "
