@@ -29,7 +29,7 @@ from grader.checks.engine import Replays, record
 from grader.checks.properties import Check, Holds
 from grader.checks.relations import rebuild, recipe_data
 from grader.checks.target import Memo, Target
-from grader.errors import CourseConfigError
+from grader.errors import CourseConfigError, NotInBank
 from grader.exercise import Exercise, Function, Hint
 from grader.sandbox import protocol
 from grader.sandbox.evaluate import tensors_in
@@ -143,8 +143,7 @@ def _oracle(name: str, parameters: list[list[Any]]) -> Callable[..., Any]:
     """A stand-in with the reference's signature; the bank answers for it, so it is never called."""
 
     def oracle(*args: Any, **kwargs: Any) -> Any:
-        raise CourseConfigError(f"{name}: this input is not in the bank "
-                                "(a release grades the bank's inputs only)")
+        raise NotInBank(f"{name}: this input is not in the bank (a release grades the bank's inputs only)")
 
     kinds = inspect.Parameter.POSITIONAL_OR_KEYWORD
     oracle.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

@@ -43,6 +43,10 @@ class CourseConfigError(GraderError):
     """course.yaml cannot be found, parsed or validated."""
 
 
+class NotInBank(CourseConfigError):
+    """A student release was asked for the reference's answer on an input its bank does not hold."""
+
+
 class UnknownExerciseError(GraderError):
     """The exercise id names no exercise of this course."""
 
