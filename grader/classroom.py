@@ -413,6 +413,12 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def threads_each(processes: int) -> int:
+    """Torch's threads for each of ``processes`` sharing this machine's cores: more would take turns
+    on every core, spinning on the cores the others need."""
+    return max(1, default_workers() // processes)
+
+
 @dataclass(frozen=True, slots=True)
 class Cluster:
     """How to reach a dask scheduler: its address and, for ``tls://``, distributed's TLS files.
@@ -530,7 +536,7 @@ def _pool(workers: int, course_file: str, sharing: int | None = None,
     """
     context = get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    threads = max(1, default_workers() // (sharing or workers))
+    threads = threads_each(sharing or workers)
     return ProcessPoolExecutor(workers, mp_context=context, initializer=warm,
                                initargs=(course_file, threads, hub.address if hub is not None else None))
 

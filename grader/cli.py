@@ -145,7 +145,7 @@ def check(s: Session, exercise: ExerciseEntry, file: Path | None, as_json: bool,
     """Grade one exercise (exercise-05, 05, ex05 or forget-gate)."""
     from grader.grading import grade_file, resolve_device
 
-    _warn_if_unconfined(s, verbose, as_json)
+    _sandbox_note(s, verbose, as_json)
     if as_json:  # a grade meant to be recorded (Gradescope's results.json): only from a fenced tier
         from grader.classroom import require_confinement
 
@@ -177,7 +177,7 @@ def notebook_(s: Session, path: Path, as_json: bool, verbose: bool, allow_unsand
 
     if not path.is_file():
         raise UsageError(f"{path}: no such notebook")
-    _warn_if_unconfined(s, verbose, as_json)
+    _sandbox_note(s, verbose, as_json)
     if as_json:
         from grader.classroom import require_confinement
 
@@ -201,7 +201,7 @@ def notebook_(s: Session, path: Path, as_json: bool, verbose: bool, allow_unsand
     return ExitCode.PASSED if all(r.passed for r in results) else ExitCode.CHECKS_FAILED
 
 
-def _warn_if_unconfined(s: Session, verbose: bool, as_json: bool) -> None:
+def _sandbox_note(s: Session, verbose: bool, as_json: bool) -> None:
     from grader.feedback.terminal import render_sandbox_note
     from grader.sandbox.confine import probe
 

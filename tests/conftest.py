@@ -29,7 +29,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if workers:
         import torch
 
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
+        from grader.classroom import threads_each
+
+        torch.set_num_threads(threads_each(int(workers)))
 
 
 @pytest.fixture(scope="session")

@@ -296,9 +296,6 @@ def _with_rank(case: Case, first: str, rank: int) -> Case:
             for name, v in case.items()}
 
 
-FACTORS = frozenset({"sign", "scale"})
-"""The patterns that say "the reference times a number": they need two nonzero reference values."""
-
 def _lost_infinity(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
                    dtype: torch.dtype, path: Path = ()) -> Pattern | None:
     """Finite where the reference is infinite (``got`` is all finite here), right everywhere else."""
@@ -313,6 +310,9 @@ def _lost_infinity(target: Target, case: Case, got: torch.Tensor, want: torch.Te
     signs = {"-inf" if v < 0 else "inf" for v in want[infinite].tolist()}
     return {"value": signs.pop()} if len(signs) == 1 else None
 
+
+FACTORS = frozenset({"sign", "scale"})
+"""The patterns that say "the reference times a number": they need two nonzero reference values."""
 
 Test = Callable[[Target, Case, torch.Tensor, torch.Tensor, torch.dtype, Path], Pattern | None]
 TESTS: tuple[tuple[str, Test], ...] = (

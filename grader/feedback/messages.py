@@ -234,7 +234,7 @@ LABELS: dict[str, dict[str, str]] = {
                     "ko": " 출력은 입력의 dtype을 유지해야 합니다."},
     "dtype-mask": {"en": " This output is a mask: torch.bool, as a comparison gives it (.long(), .int() or "
                          ".float() turn it into numbers).",
-                   "ko": " 이 출력은 마스크이므로 비교 연산이 주는 torch.bool이어야 합니다 "
+                   "ko": " 이 출력은 마스크이며, 비교 연산의 결과가 바로 이 dtype입니다 "
                          "(.long(), .int(), .float()는 숫자로 바꿉니다)."},
     "replay": {"en": "Run it again", "ko": "다시 실행"},
 }

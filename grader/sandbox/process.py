@@ -40,9 +40,9 @@ from grader.sandbox.messages import (
     parse_reply,
 )
 
-START_SECONDS = 60.0  # importing torch on a loaded 2-core machine can take a while
-"""How long importing the student's file may take, once torch is in (the process says "loading"):
-code at its top level that runs longer (a training loop left in) is reported in seconds."""
+START_SECONDS = 60.0
+"""How long a student's process may take to greet, torch's import included (a loaded 2-core machine
+can take a while); importing the student's file then gets the limits' ``import_seconds``."""
 AHEAD = 16
 """Calls sent to the student's process before their turn (``Conversation.pipeline``)."""
 AHEAD_BYTES = 48 << 10
