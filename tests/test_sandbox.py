@@ -193,6 +193,29 @@ def test_endless_loop_hits_the_time_limit_and_the_grader_goes_on(course: Course,
     assert elapsed < FAST.exercise_seconds + 10
 
 
+def test_a_memory_bomb_is_stopped_at_the_memory_limit_and_not_called_again(course: Course,
+                                                                           tmp_path: Path) -> None:
+    """Each call of a list grown without end fills the address space before it fails: it is stopped
+    there like a time-out, without a search or a shrink, and the other checks are not run."""
+    entry = dataclasses.replace(course.resolve("05"), limits=dataclasses.replace(FAST, memory_mb=1024))
+    path = tmp_path / entry.file
+    path.write_text(textwrap.dedent("""
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            hoard = []
+            while True:
+                hoard.append(bytearray(32 << 20))
+    """))
+    result = grade_file(course, entry, path)
+    assert_no_points(result)
+    shown = {c.name: c.failure for c in result.checks if c.failure is not None}
+    causes = [(c.examples, c.failure or shown[c.same_cause_as]) for c in result.checks]
+    assert causes[0][1].kind is Kind.MEMORY_LIMIT and causes[0][1].inputs  # with the input that showed it
+    assert {f.kind for _, f in causes} <= {Kind.MEMORY_LIMIT, Kind.GAVE_UP}
+    # The input that ran into the limit, and one on the leash: no search, no shrink, no other check.
+    run_on = [examples for examples, f in causes if f.kind is not Kind.GAVE_UP]
+    assert sum(run_on) <= 2, run_on
+
+
 def test_sleeping_forever_hits_the_wall_clock_limit(course: Course, tmp_path: Path) -> None:
     result = run(course, tmp_path, """
         import time
@@ -267,8 +290,8 @@ def test_diagnosis_never_runs_student_code_in_the_grading_process(tmp_path: Path
 class _Scripted:
     """A student process whose calls time out, crash or answer, as scripted; it notes each call's limit."""
 
-    def __init__(self, script: list[str], limits: list[float]) -> None:
-        self.script, self.limits = script, limits
+    def __init__(self, script: list[str], limits: list[float], met: list[str]) -> None:
+        self.script, self.limits, self.met = script, limits, met
 
     def wait_hello(self, deadline: float) -> object:
         from grader.sandbox.messages import Hello
@@ -276,10 +299,13 @@ class _Scripted:
         return Hello(ok=True, callables=("f",))
 
     def call(self, call: object, deadline: float) -> object:
-        from grader.sandbox.messages import Reply, WorkerGone
+        from grader.sandbox.messages import Reply, StudentError, WorkerGone
 
         self.limits.append(deadline - time.monotonic())
         outcome = self.script.pop(0) if self.script else "answer"
+        self.met.append(outcome)
+        if outcome == "out-of-memory":  # the student's call raised it: the process itself answered
+            return Reply(ok=False, error=StudentError("MemoryError", ""))
         if outcome != "answer":
             raise WorkerGone(outcome)
         return Reply(ok=True)
@@ -292,19 +318,22 @@ class _Scripted:
         pass
 
 
-@settings(max_examples=80, derandomize=True)
-@given(st.lists(st.sampled_from(["answer", "timeout", "crashed"]), min_size=1, max_size=12))
-def test_after_a_time_out_the_next_call_gets_a_short_leash_and_code_that_loops_is_not_restarted(
+@settings(max_examples=120, derandomize=True)
+@given(st.lists(st.sampled_from(["answer", "timeout", "crashed", "out-of-memory"]), min_size=1, max_size=12))
+def test_after_a_call_is_stopped_at_a_limit_the_next_gets_a_short_leash_and_code_that_loops_is_not_restarted(
         script: list[str]) -> None:
-    """Code that loops forever costs one call limit and one leash per exercise; code that hung once
-    gets its full limit back as soon as it answers."""
+    """Code that loops forever (or fills memory without end) costs one call limit and one leash per
+    exercise; code that hung once gets its full limit back as soon as it answers."""
     from grader.sandbox import runner as policy
     from grader.sandbox.messages import Call, WorkerGone
 
     limits: list[float] = []
+    met: list[str] = []
     course_limits = Limits(call_seconds=5.0, exercise_seconds=600.0)
-    sandbox = policy.SandboxRunner(b"", "f.py", "f", course_limits, start=lambda: _Scripted(script, limits))
+    sandbox = policy.SandboxRunner(b"", "f.py", "f", course_limits,
+                                   start=lambda: _Scripted(script, limits, met))
     leash = max(policy.MIN_LEASH, policy.LEASH * 5.0)
+    stopped = ("timeout", "memory-limit")
     outcomes: list[str] = []
     for _ in range(len(script) + 3):
         try:
@@ -313,11 +342,16 @@ def test_after_a_time_out_the_next_call_gets_a_short_leash_and_code_that_loops_i
         except WorkerGone as gone:
             outcome = gone.reason
         failures = sum(o not in ("answer", "gave-up") for o in outcomes)
-        looped = ["timeout", "timeout"] in [outcomes[i:i + 2] for i in range(len(outcomes))]
+        looped = any(a in stopped and b in stopped for a, b in zip(outcomes, outcomes[1:], strict=False))
         assert (outcome == "gave-up") == (looped or failures > policy.MAX_RESTARTS), (script, outcomes)
         if outcome == "gave-up":  # and so it stays: a process that gave up is never started again
             outcomes.append(outcome)
             continue
-        wanted = leash if outcomes[-1:] == ["timeout"] else 5.0
+        # A MemoryError is the memory limit; a time-out on the leash it set is reported as the same.
+        said = {"out-of-memory": "memory-limit"}.get(met[-1], met[-1])
+        if said == "timeout" and outcomes[-1:] == ["memory-limit"]:
+            said = "memory-limit"
+        assert outcome == said, (script, met, outcomes)
+        wanted = leash if outcomes[-1:] and outcomes[-1] in stopped else 5.0
         assert abs(limits[-1] - wanted) < 0.05, (script, limits)
         outcomes.append(outcome)

@@ -22,8 +22,6 @@ from grader.results import Failure, Kind
 from grader.sandbox.messages import Reply, StudentError
 from grader.sandbox.protocol import Foreign, Unreadable
 
-OUT_OF_MEMORY = ("can't allocate memory", "Cannot allocate memory", "out of memory")
-
 
 def error_failure(error: StudentError | None, stage: str = "call") -> Failure:
     """An exception from student code, classified."""
@@ -35,7 +33,7 @@ def error_failure(error: StudentError | None, stage: str = "call") -> Failure:
         return Failure(Kind.MISSING_FUNCTION, {"function": error.message})
     if error.not_implemented:
         return Failure(Kind.NOT_IMPLEMENTED, detail)
-    if error.type == "MemoryError" or any(s in error.message for s in OUT_OF_MEMORY):
+    if error.out_of_memory:
         return Failure(Kind.MEMORY_LIMIT, detail)
     return Failure(Kind.RAISED, detail)
 

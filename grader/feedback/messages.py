@@ -71,9 +71,9 @@ FAILURES: dict[str, dict[str, str]] = {
     },
     "gave-up": {
         "en": ("Not run: your code's process failed too often in earlier checks, "
-               "or did not answer in time twice in a row."),
+               "or was stopped at the time or memory limit twice in a row."),
         "ko": ("실행하지 않음: 앞선 검사에서 프로세스가 너무 자주 실패했거나, "
-               "두 번 연달아 시간 안에 답하지 못했습니다."),
+               "두 번 연달아 시간 또는 메모리 제한에 걸려 중단되었습니다."),
     },
     "not-a-tensor": {
         "en": "{where} should be a torch.Tensor, but it is a {type}.",

@@ -51,6 +51,10 @@ class Call:
     randomness, and another seed tells a random function apart (``patterns.random_output``)."""
 
 
+OUT_OF_MEMORY = ("can't allocate memory", "Cannot allocate memory", "out of memory")
+"""What torch and the C library say when an allocation fails (besides a ``MemoryError``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class StudentError:
     """An exception raised by student code, as data."""
@@ -60,6 +64,11 @@ class StudentError:
     line: int | None = None
     is_value_error: bool = False
     not_implemented: bool = False
+
+    @property
+    def out_of_memory(self) -> bool:
+        """Whether the call ran into the process's memory limit."""
+        return self.type == "MemoryError" or any(s in self.message for s in OUT_OF_MEMORY)
 
 
 @dataclass(frozen=True, slots=True)

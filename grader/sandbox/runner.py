@@ -23,11 +23,16 @@ from grader.sandbox.messages import Call, Hello, Reply, WorkerGone, call_frame, 
 MAX_RESTARTS = 2
 
 LEASH = 0.1
-"""After a time-out, the next call gets this share of the call limit (at least ``MIN_LEASH`` s): code
-that only hung on one input answers it and gets its full limit back, while code that times out on
-the leash too is taken to loop forever and is not started again (``hangs``). A file that loops
-forever then costs one call limit and a leash per exercise, not one call limit per check."""
+"""After a call is stopped at a limit, the next call gets this share of the call limit (at least
+``MIN_LEASH`` s): code that only hung on one input answers it and gets its full limit back, while code
+that is stopped on the leash too is taken to loop forever and is not started again (``hangs``). A file
+that loops forever then costs one call limit and a leash per exercise, not one call limit per check."""
 MIN_LEASH = 0.25
+
+STOPPED_AT_LIMIT = ("timeout", "memory-limit")
+"""The limits that put the next call on the leash. A call that ran into the memory limit (a
+``MemoryError``, say from a list grown without end) took about as long as a time-out to get there;
+a time-out on the leash after it is reported as the memory limit again."""
 
 
 class Runner(Protocol):
@@ -68,10 +73,11 @@ class SandboxRunner:
         self.start = start
         self.deadline = time.monotonic() + limits.exercise_seconds
         self.restarts = 0
-        self.leashed = False
-        """Whether the last call timed out (and none has answered since): see ``LEASH``."""
+        self.leashed = ""
+        """How the last call was stopped, if it was (a time-out or the memory limit) and none has
+        answered since: see ``LEASH``."""
         self.hangs = False
-        """Whether a call timed out on the leash as well: the code loops forever, so no restart."""
+        """Whether a call was stopped on the leash as well: the code loops forever, so no restart."""
         self.process: Channel | None = self._start()
 
     def _start(self) -> Channel:
@@ -112,13 +118,19 @@ class SandboxRunner:
         try:
             process.wait_hello(self.deadline)
             for reply in process.pipeline(calls, self.call_limit, self.deadline):
+                if reply.error is not None and reply.error.out_of_memory:
+                    # Filling the address space takes as long as a time-out: stopped, not called again.
+                    raise WorkerGone("memory-limit")
                 answers.append(reply)
-                self.leashed = False
+                self.leashed = ""
         except WorkerGone as gone:
             process.close()
             self.process = None
-            self.hangs = self.leashed and gone.reason == "timeout"
-            self.leashed = gone.reason == "timeout"
+            if self.leashed and gone.reason == "timeout":  # the leash was too short for the same cause
+                gone = WorkerGone(self.leashed, gone.detail, gone.output)
+            stopped = gone.reason in STOPPED_AT_LIMIT
+            self.hangs = bool(self.leashed) and stopped
+            self.leashed = gone.reason if stopped else ""
             answers.append(gone)
         return answers
 
