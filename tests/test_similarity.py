@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,25 @@ def test_the_planted_pair_is_found_and_stub_sharers_are_not() -> None:
     assert min(found[0].shares) > 0.8
     # dan and eve handed in the same file, the stub: the stub is base code, so nothing is alike.
     assert similarity.code_matches("exercise-12", _stub(EX12), {"dan": _stub(EX12), "eve": _stub(EX12)}) == []
+
+
+def test_code_is_compared_without_importing_pyplot_and_a_later_import_gets_the_real_one() -> None:
+    """copydetect imports matplotlib.pyplot for a report never made here: a class run does not pay for it,
+    and the student's notebook kernel, where check() may compare code too, can still plot."""
+    script = f"""
+import sys
+from grader import similarity
+found = similarity.code_matches("exercise-12", {_stub(EX12)!r}, {_files(EX12)!r})
+assert [m.students for m in found] == [("ana", "ben")], found
+assert "matplotlib.pyplot" not in sys.modules and "matplotlib" not in sys.modules
+import matplotlib.pyplot as plt
+assert callable(plt.figure) and type(plt).__name__ == "module"
+import copydetect.detector
+assert copydetect.detector.plt.figure is plt.figure  # copydetect's stand-in reaches the real one
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 NAMES = st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10).map(lambda s: f"v_{s}")
