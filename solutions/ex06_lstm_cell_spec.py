@@ -30,7 +30,8 @@ def lstm_inputs(draw: st.DrawFn, dtype: torch.dtype) -> dict[str, Any]:
 
 def _cell(order: str = "ifgo", *, gate: Callable[[Tensor], Tensor] = torch.sigmoid,
           candidate: Callable[[Tensor], Tensor] = torch.tanh, forget: bool = True,
-          squash_cell: bool = True, hidden_bias: bool = True) -> Callable[..., tuple[Tensor, Tensor]]:
+          squash_cell: bool = True, hidden_bias: bool = True,
+          old_cell: bool = False) -> Callable[..., tuple[Tensor, Tensor]]:
     """An LSTM cell with one classic slip switched on."""
 
     def cell(x, h, c, W_ih, W_hh, b_ih, b_hh):  # type: ignore[no-untyped-def]
@@ -38,7 +39,8 @@ def _cell(order: str = "ifgo", *, gate: Callable[[Tensor], Tensor] = torch.sigmo
         parts = dict(zip(order, pre.chunk(4, dim=-1), strict=True))
         i, f, g, o = gate(parts["i"]), gate(parts["f"]), candidate(parts["g"]), gate(parts["o"])
         c_t = (f * c if forget else c) + i * g
-        return o * (torch.tanh(c_t) if squash_cell else c_t), c_t
+        shown = c if old_cell else c_t
+        return o * (torch.tanh(shown) if squash_cell else shown), c_t
 
     return cell
 
@@ -69,6 +71,9 @@ EXERCISE = Exercise(
         Mistake("no-tanh-on-cell", "lstm_cell", switched(_cell, squash_cell=False),
                 "h_t = o ⊙ c_t was used; the cell state is squashed first, h_t = o ⊙ tanh(c_t).",
                 "h_t = o ⊙ c_t를 썼습니다. h_t = o ⊙ tanh(c_t)입니다."),
+        Mistake("old-cell-squashed", "lstm_cell", switched(_cell, old_cell=True),
+                "h_t = o ⊙ tanh(c_prev) was used: h_t squashes the new cell state, h_t = o ⊙ tanh(c_t).",
+                "h_t = o ⊙ tanh(c_prev)를 썼습니다. h_t는 새 셀 스테이트를 씁니다: h_t = o ⊙ tanh(c_t)."),
         Mistake("hidden-bias-missing", "lstm_cell", switched(_cell, hidden_bias=False),
                 "b_hh is missing: PyTorch's LSTM adds both biases, b_ih and b_hh.",
                 "b_hh가 빠졌습니다. PyTorch의 LSTM은 b_ih와 b_hh를 모두 더합니다."),

@@ -35,6 +35,11 @@ EXERCISE = Exercise(
                 lambda q, k: q @ k.transpose(-2, -1) / math.sqrt(k.shape[-2]),
                 "The scores were divided by √Lk (the number of keys); the scale uses d_k, the vector size.",
                 "√Lk(키의 개수)로 나눴습니다. 스케일은 벡터 차원 d_k를 씁니다."),
+        Mistake("scaled-by-query-count", "attention_scores",
+                lambda q, k: q @ k.transpose(-2, -1) / math.sqrt(q.shape[-2]),
+                "The scores were divided by √Lq (the number of queries, q.shape[-2]); the scale uses d_k, "
+                "the vector size, q.shape[-1].",
+                "√Lq(쿼리의 개수, q.shape[-2])로 나눴습니다. 스케일은 벡터 차원 d_k, 즉 q.shape[-1]을 씁니다."),
         Mistake("keys-times-queries", "attention_scores", lambda q, k: attention_scores(k, q),
                 "k qᵀ was computed: rows must be queries and columns keys, (..., Lq, Lk).",
                 "k qᵀ를 계산했습니다. 행은 쿼리, 열은 키인 (..., Lq, Lk)여야 합니다."),
