@@ -175,7 +175,8 @@ CODE_WORDS = frozenset({
     # Python and torch names a Korean sentence quotes as they are written
     "AssertionError", "NaN", "NotImplementedError", "ValueError", "assert", "raise", "import", "if",
     "python", "O", "x", "y", "autograd", "dim", "dtype", "float32", "float64", "grad", "inf", "reshape",
-    "print", "device", "training", "False", "p", "transpose", "atol", "rtol", "grade", "exercises", "MiB",
+    "print", "device", "training", "False", "True", "None", "p", "L", "transpose", "atol", "rtol", "grade",
+    "exercises", "MiB", "keepdim", "squeeze", "unsqueeze",
     "Ctrl-C",
     # the course's own Korean notes use these English words as Korean technical terms, or as a gloss
     "shape", "gradient", "in-place",

@@ -264,3 +264,29 @@ def test_a_wrong_shape_that_is_the_reference_with_axes_swapped_is_named_layout(c
 
     found = _pattern(course, "01", "autoregressive_windows", stacked)
     assert found == {"pattern": "layout", "order": "[1, 0]"}
+
+
+@given(st.lists(st.integers(1, 3), min_size=1, max_size=3), st.lists(st.integers(0, 3), min_size=1,
+                                                                      max_size=2), st.integers(0, 2**32 - 1))
+def test_axes_of_size_one_added_or_dropped_are_found_and_nothing_else_is(shape: list[int], spots: list[int],
+                                                                          seed: int) -> None:
+    want = torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    more = want
+    for spot in spots:  # an unsqueeze, wherever it was put
+        more = more.unsqueeze(min(spot, more.dim()))
+    assert patterns._axes_added(more, want) == len(spots)
+    assert patterns._axes_added(want, more) == -len(spots)  # the same, seen from the other side
+    assert patterns._axes_added(want, want) == 0
+    assert patterns._axes_added(more + 1, want) == 0  # other values
+    assert patterns._axes_added(torch.cat([more, more], -1), want) == 0  # other sizes
+
+
+def test_a_mask_with_an_extra_axis_and_a_bare_squeeze_are_named(course: Course) -> None:
+    def broadcastable(length, device=None):  # type: ignore[no-untyped-def]
+        return torch.ones(1, length, length, dtype=torch.bool, device=device).tril()  # (1, L, L)
+
+    def squeezed(h_prev, x_t, W_f, b_f):  # type: ignore[no-untyped-def]
+        return torch.sigmoid(_gate(h_prev, x_t, W_f, b_f)).squeeze()  # (H,) when B = 1
+
+    assert _pattern(course, "11", "causal_mask", broadcastable) == {"pattern": "extra-axis"}
+    assert _pattern(course, "05", "forget_gate", squeezed) == {"pattern": "missing-axis"}

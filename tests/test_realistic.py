@@ -55,6 +55,7 @@ CAUSES = {
     "ex09_np_port_sum_all.py": ("exercise-09", "mistake", "normalized-over-everything"),
     "ex09_textbook_unstable.py": ("exercise-09", "mistake", "not-stable"),
     "ex10_mask_zero.py": ("exercise-10", "mistake", "mask-filled-with-zero"),
+    "ex11_annotated_subsequent_mask.py": ("exercise-11", "pattern", "extra-axis"),
     "ex11_minus_1e9.py": ("exercise-11", "mistake", "minus-1e9"),
     "ex11_padding_le.py": ("exercise-11", "mistake", "padding-inclusive"),
     "ex12_query_projection_untransposed.py": ("exercise-12", "pattern", "as-transposed"),

@@ -7,6 +7,8 @@ input, the way a TA would:
 * ``precision``: float64 inputs, an error at float32's epsilon (a float32
   constant or intermediate: ``torch.tensor(d_k)``, ``.float()``);
 * ``layout``: the reference's output with its axes permuted (a transpose);
+* ``extra-axis`` / ``missing-axis``: the reference's values with an axis of size 1
+  added (``unsqueeze``, ``keepdim=True``, a (1, L, L) mask) or dropped (a bare ``squeeze()``);
 * ``scale``: the reference's output times one constant (named when it is a
   size of the input, or its square root, e.g. √d_k);
 * ``sign``: the reference's output negated;
@@ -90,7 +92,8 @@ def find_pattern(target: Target, cases: list[Case], failure: Failure) -> Pattern
     """The one pattern that explains the student's output on every case, or None.
 
     A wrong shape can only be a layout (the reference's axes in another order: ``torch.stack``
-    along the wrong dimension); every other pattern compares values of the same shape.
+    along the wrong dimension) or an axis of size 1 too many or too few; every other pattern
+    compares values of the same shape.
     """
     shape_only = failure.kind is Kind.WRONG_SHAPE
     about_output = failure.detail.get("part", "output") == "output"
@@ -110,7 +113,7 @@ def find_pattern(target: Target, cases: list[Case], failure: Failure) -> Pattern
     # One nonzero reference value, times some factor, is any wrong value: a factor needs two to be one.
     evidence = sum(int(torch.count_nonzero(want)) for _, _, want, _, _ in pairs)
     for name, test in TESTS:
-        if (name in FACTORS and evidence < 2) or (shape_only and name != "layout"):
+        if (name in FACTORS and evidence < 2) or (shape_only and name not in RESHAPES):
             continue
         found = [test(target, *pair) for pair in pairs]
         evidence_of = [f for f in found if f is not None and f is not CONSISTENT]
@@ -170,6 +173,24 @@ def _layout(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
         if moved.shape == got.shape and not _close(want, got) and _close(got, moved):
             return {"order": str(list(order))}
     return None
+
+
+def _axes_added(got: torch.Tensor, want: torch.Tensor) -> int:
+    """How many more axes (of size 1) ``got`` has than ``want``, fewer if negative, where its values
+    are the reference's; 0 when they are not (the same number of axes in another order is a layout)."""
+    if got.numel() != want.numel() or [n for n in got.shape if n != 1] != [n for n in want.shape if n != 1]:
+        return 0
+    return got.dim() - want.dim() if _close(got.reshape(want.shape), want.double()) else 0
+
+
+def _extra_axis(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
+                dtype: torch.dtype, path: Path = ()) -> Pattern | None:
+    return {} if _axes_added(got, want) > 0 else None
+
+
+def _missing_axis(target: Target, case: Case, got: torch.Tensor, want: torch.Tensor,
+                  dtype: torch.dtype, path: Path = ()) -> Pattern | None:
+    return {} if _axes_added(got, want) < 0 else None
 
 
 def _factor(got: torch.Tensor, want: torch.Tensor) -> float | None:
@@ -313,11 +334,14 @@ def _lost_infinity(target: Target, case: Case, got: torch.Tensor, want: torch.Te
 
 FACTORS = frozenset({"sign", "scale"})
 """The patterns that say "the reference times a number": they need two nonzero reference values."""
+RESHAPES = frozenset({"layout", "extra-axis", "missing-axis"})
+"""The patterns a wrong shape can have: the reference's values, arranged otherwise."""
 
 Test = Callable[[Target, Case, torch.Tensor, torch.Tensor, torch.dtype, Path], Pattern | None]
 TESTS: tuple[tuple[str, Test], ...] = (
     ("lost-infinity", _lost_infinity), ("precision", _precision), ("sign", _sign), ("scale", _scale),
-    ("layout", _layout), ("as-if", _as_if), ("as-transposed", _as_transposed),
+    ("layout", _layout), ("extra-axis", _extra_axis), ("missing-axis", _missing_axis),
+    ("as-if", _as_if), ("as-transposed", _as_transposed),
 )
 """In the order they are tried: the first that holds on every failing input is the one reported."""
 

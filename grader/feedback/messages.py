@@ -353,6 +353,18 @@ PATTERNS: dict[str, dict[str, str]] = {
                      "reshape in the wrong order, or torch.stack(...) / torch.cat(...) along another dim.",
                "ko": "출력이 정답의 축을 {order} 순서로 바꾼 것입니다: transpose나 reshape 순서, "
                      "또는 torch.stack(...) / torch.cat(...)의 dim을 확인하세요."},
+    "extra-axis": {"en": "Your output has the reference's values with an extra axis of size 1: an unsqueeze, "
+                         "[None] or keepdim=True left in, or a mask built as (1, L, L) for broadcasting. "
+                         "Return exactly the shape the docstring gives.",
+                   "ko": "출력 값은 정답과 같지만 크기 1인 축이 하나 더 있습니다: unsqueeze, [None], "
+                         "keepdim=True가 남았거나, 브로드캐스팅용 (1, L, L) 마스크를 만들었습니다. "
+                         "함수 설명에 적힌 shape 그대로 반환하세요."},
+    "missing-axis": {"en": "Your output has the reference's values, but an axis of size 1 is missing: a bare "
+                           "squeeze() that also removed a batch or a length of 1, or keepdim=True left out. "
+                           "Squeeze only the dim you mean (squeeze(-1)).",
+                     "ko": "출력 값은 정답과 같지만 크기 1인 축이 빠졌습니다: squeeze()가 크기 1인 배치나 "
+                           "길이 축까지 없앴거나, keepdim=True를 빠뜨렸습니다. 없앨 축만 지정하세요"
+                           "(squeeze(-1))."},
     "as-if": {"en": "Your output is what the reference gives when {argument} is all {value}s: a term with "
                     "{argument} is left out or ignored.",
               "ko": "출력이 {argument}가 모두 {value}일 때의 정답과 같습니다: {argument}가 들어간 항이 "
