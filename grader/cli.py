@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from grader.course import Course, ExerciseEntry, load_course
-from grader.errors import ExitCode, GraderError, UnknownExerciseError, UsageError
-from grader.feedback.messages import LANGUAGES
+from grader.errors import ExitCode, GraderError, UsageError
+from grader.feedback.messages import ERRORS, LANGUAGES, error_line, text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -92,10 +92,7 @@ class ExerciseChoice(click.ParamType):  # type: ignore[type-arg]  # generic from
         if isinstance(value, ExerciseEntry):
             return value
         course = (ctx.ensure_object(Session) if ctx is not None else Session()).course
-        try:
-            return course.resolve(str(value))
-        except UnknownExerciseError as exc:
-            self.fail(exc.message, param, ctx)
+        return course.resolve(str(value))  # an UnknownExerciseError is said as one line, in the language
 
 
 EXERCISE = ExerciseChoice()
@@ -176,7 +173,7 @@ def notebook_(s: Session, path: Path, as_json: bool, verbose: bool, allow_unsand
     from grader.submission import Submission
 
     if not path.is_file():
-        raise UsageError(f"{path}: no such notebook")
+        raise UsageError(key="no-such-notebook", path=path)
     _sandbox_note(s, verbose, as_json)
     if as_json:
         from grader.classroom import require_confinement
@@ -185,8 +182,7 @@ def notebook_(s: Session, path: Path, as_json: bool, verbose: bool, allow_unsand
     entries = exercises_in(path, s.course)
     if not entries:
         wanted = ", ".join(f for e in s.course.exercises for f in e.functions)
-        raise UsageError(f"{path}: defines none of the course's functions ({wanted}); "
-                         "or grade one exercise: grade exercise-NN --file NOTEBOOK")
+        raise UsageError(key="notebook-without-functions", path=path, wanted=wanted)
     # One student's files, as a class run grades them: torch is started once for every exercise.
     files = [StudentFile(e, str(path), Submission(e.id, path, functions=e.functions).source())
              for e in entries]
@@ -480,19 +476,20 @@ def main(argv: list[str] | None = None) -> None:
     # The grader's own torch works on tiny tensors, taking turns with the student's process: a thread
     # per core only spins on the core that process needs (a lone grade: 0.4 CPU s more, no faster).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    s = Session()
     try:
-        code = cli.main(args=argv, prog_name="grade", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="grade", standalone_mode=False, obj=s)
     except GraderError as exc:
-        click.echo(f"grade: error: {exc}", err=True)
+        click.echo(error_line(exc, s.lang), err=True)
         code = exc.exit_code
     except click.BadParameter as exc:
-        click.echo(f"grade: error: {exc.format_message()}", err=True)
+        click.echo(text(ERRORS, "error-line", s.lang, message=exc.format_message()), err=True)
         code = ExitCode.USAGE_ERROR
     except click.ClickException as exc:
         exc.show()
         code = ExitCode.USAGE_ERROR
     except (click.Abort, KeyboardInterrupt):
-        click.echo("grade: interrupted", err=True)
+        click.echo(text(ERRORS, "interrupted", s.lang), err=True)
         code = ExitCode.INTERRUPTED
     _exit(int(code or 0))
 

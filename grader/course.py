@@ -92,20 +92,21 @@ class Course:
             aliases = {entry.id, entry.number, f"ex{entry.number}", entry.slug, entry.module}
             if key in aliases or (number is not None and int(number[1]) == int(entry.number)):
                 return entry
-        raise UnknownExerciseError(_unknown_message(name, self.exercises, numbered=number is not None))
+        raise _unknown(name, self.exercises, numbered=number is not None)
 
 
 _NUMBERED = re.compile(r"(?:ex(?:ercise)?[-_ ]?)?0*(\d+)")
 """What names an exercise by its number: 5, 05, ex5, ex05, ex-5, exercise5, exercise-05."""
 
 
-def _unknown_message(name: str, entries: tuple[ExerciseEntry, ...], numbered: bool) -> str:
+def _unknown(name: str, entries: tuple[ExerciseEntry, ...], numbered: bool) -> UnknownExerciseError:
     """No such exercise: the ids there are, and a close slug only for a name (a number is not a typo)."""
     ids = ", ".join(e.id for e in entries)
     known = [e.id for e in entries] + [e.slug for e in entries]
     close = [] if numbered else difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    return f"this course has no exercise '{name}'.{hint} Its exercises: {ids}"
+    if close:
+        return UnknownExerciseError(key="unknown-exercise-close", name=name, close=close[0], ids=ids)
+    return UnknownExerciseError(key="unknown-exercise", name=name, ids=ids)
 
 
 def find_course_file(start: Path) -> Path:
@@ -115,10 +116,7 @@ def find_course_file(start: Path) -> Path:
         candidate = folder / COURSE_FILE
         if candidate.is_file():
             return candidate
-    raise CourseConfigError(
-        f"no {COURSE_FILE} in {start} or any parent folder; run grade inside the "
-        "course folder or pass --course PATH"
-    )
+    raise CourseConfigError(key="no-course-file", folder=start)
 
 
 def load_course(path: Path | None = None) -> Course:

@@ -227,6 +227,7 @@ def autograde(course: Course, submission: Path, results: Path, lang: str,
     from grader.classroom import StudentFile, grade_files, require_confinement
     from grader.feedback.class_report import write_text
     from grader.feedback.gradescope import results_json
+    from grader.feedback.messages import ERRORS, text
     from grader.sandbox.confine import probe
     from grader.submission import Submission
 
@@ -246,6 +247,6 @@ def autograde(course: Course, submission: Path, results: Path, lang: str,
     document = results_json(graded, lang)
     if not graded:
         expected = ", ".join(e.file for e in course.exercises)
-        document["output"] = f"No exercise file was found in the submission. Expected any of: {expected}"
+        document["output"] = text(ERRORS, "no-exercise-file", lang, expected=expected)
     write_text(results, json.dumps(document, ensure_ascii=False, indent=2))
     return document

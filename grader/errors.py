@@ -26,17 +26,36 @@ class ExitCode(IntEnum):
 
 
 class GraderError(Exception):
-    """A problem for the person running the grader, shown as one line."""
+    """A problem for the person running the grader, shown as one line.
+
+    Raised with a ``message`` (the course author's and instructor's errors), or with a ``key`` of
+    the ``ERRORS`` catalog and its values (what a student meets), so that ``said`` words it in
+    the student's language.
+    """
 
     exit_code: ExitCode = ExitCode.USAGE_ERROR
 
-    def __init__(self, message: str, *, where: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str = "", *, where: str | None = None, key: str = "",
+                 **values: object) -> None:
+        self.key = key
+        self.values = {name: str(value) for name, value in values.items()}
+        self.message = message or _worded(key, "en", self.values)
         self.where = where
+        super().__init__(self.message)
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}" if self.where else self.message
+        return self.said("en")
+
+    def said(self, lang: str) -> str:
+        """The one line, in ``lang`` where the catalog has it."""
+        message = _worded(self.key, lang, self.values) if self.key else self.message
+        return f"{self.where}: {message}" if self.where else message
+
+
+def _worded(key: str, lang: str, values: dict[str, str]) -> str:
+    from grader.feedback.messages import ERRORS, text
+
+    return text(ERRORS, key, lang, **values)
 
 
 class CourseConfigError(GraderError):

@@ -125,8 +125,7 @@ def resolve_device(choice: str) -> str:
     if choice == "auto" and not torch.cuda.is_available():
         return "cpu"
     if not torch.cuda.is_available():
-        raise UsageError("--device cuda: torch sees no CUDA GPU on this machine "
-                         f"(torch {torch.__version__}); use --device cpu or auto")
+        raise UsageError(key="no-cuda", version=torch.__version__)
     return "cuda"
 
 

@@ -27,16 +27,17 @@ def check(exercise: str, *, course: str | Path | None = None, lang: str | None =
     from rich.console import Console
     from rich.text import Text
 
-    from grader.feedback.messages import default_language
+    from grader.feedback.messages import default_language, error_line
     from grader.feedback.terminal import render_exercise
 
     console = Console(highlight=False)
+    lang = lang or default_language()
     try:
         result = grade_cells(exercise, history(), course)
     except GraderError as exc:  # no course.yaml here, an unknown exercise: one line, as the CLI says it
-        console.print(Text(f"grade: error: {exc}", style="red"))
+        console.print(Text(error_line(exc, lang), style="red"))
         return
-    render_exercise(without_replays(result), console, lang or default_language())
+    render_exercise(without_replays(result), console, lang)
 
 
 def grade_cells(exercise: str, cells: list[str | None], course: str | Path | None = None) -> ExerciseResult:
@@ -57,8 +58,7 @@ def history() -> list[str | None]:
     """The kernel's cells as run, by execution count (1 first), as typed: magics are still magics."""
     shell = _shell()
     if shell is None:
-        raise UsageError("check() grades a notebook's functions from inside Jupyter or Colab; "
-                         "in a terminal, run: grade exercise-NN --file YOUR_FILE")
+        raise UsageError(key="check-outside-notebook")
     return list(shell.history_manager.input_hist_raw[1:])
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_course, grade
+from tests.conftest import ROOT, copy_course, grade
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +84,25 @@ def test_malformed_course_yaml_is_one_line_exit_2(tmp_path: Path) -> None:
 def test_no_course_yaml_is_exit_2(tmp_path: Path) -> None:
     run = grade("exercise-01", cwd=tmp_path)
     assert run.code == 2 and "no course.yaml" in run.err
+
+
+@pytest.mark.parametrize(("args", "english", "korean"), [
+    (("exercise-99",), "this course has no exercise 'exercise-99'", "'exercise-99' 과제가 없습니다"),
+    (("forget-gat",), "Did you mean 'forget-gate'?", "'forget-gate'을(를) 찾으셨나요?"),
+    (("exercise-05", "--replay", "r2.abc"), "not a replay token", "재실행 토큰이 아닙니다"),
+    (("exercise-05", "--replay", "r1.!!"), "the token is damaged", "토큰이 손상되었습니다"),
+    (("notebook", "gone.ipynb"), "gone.ipynb: no such notebook", "gone.ipynb: 그런 노트북이 없습니다"),
+    (("exercise-05",), "no course.yaml in", "course.yaml이 없습니다"),
+], ids=["unknown", "close", "not-a-token", "damaged", "no-notebook", "no-course"])
+def test_what_a_student_gets_wrong_on_the_command_line_is_one_line_in_their_language(
+        args: tuple[str, ...], english: str, korean: str, tmp_path: Path) -> None:
+    for lang, words, prefix in (("en", english, "grade: error: "), ("ko", korean, "grade: 오류: ")):
+        run = grade(*args, "--lang", lang, cwd=tmp_path if "course.yaml" in english else ROOT)
+        assert run.code == 2 and run.out == "", (run.code, run.out)
+        assert run.err.startswith(prefix) and run.err.strip().count("\n") == 0, run.err
+        assert words in run.err, run.err
+        if lang == "ko":  # no English sentence left in it (click's own "Invalid value for" included)
+            assert english not in run.err and "Invalid value" not in run.err, run.err
 
 
 def test_course_option_and_subfolder_discovery(course_copy: Path, tmp_path: Path) -> None:

@@ -182,6 +182,8 @@ CODE_WORDS = frozenset({
     "shape", "gradient", "in-place",
     # product names, as Korean writes them
     "Jupyter", "IPython", "Python", "torch",
+    # the command line's own words: metavariables, option values, the environments a student works in
+    "PATH", "NOTEBOOK", "exercise-NN", "Colab", "CUDA", "GPU", "auto", "cpu", "cuda",
     # the sandbox's tools and terms (grade doctor), as their own documentation writes them
     "bubblewrap", "bwrap", "Landlock", "seccomp", "root", "uid", "TCP", "CPU", "doctor",
 })

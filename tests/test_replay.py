@@ -58,6 +58,8 @@ def test_damaged_tokens_are_one_line_that_says_what_is_wrong(token: str, why: st
     with pytest.raises(UsageError) as info:
         replay.decode(token)
     assert "\n" not in str(info.value) and why in str(info.value)
+    korean = info.value.said("ko")  # a Korean student reads it in Korean, just as whole
+    assert "\n" not in korean and re.search("[가-힣]", korean) and why not in korean
 
 
 @given(st.binary(max_size=200))

@@ -544,8 +544,7 @@ def replay_check(exercise: Exercise, runner: Runner, points: float, token: str) 
     checks = standard_checks(exercise)
     found = next((c for c in checks if c.name == name), None)
     if found is None:
-        raise UsageError(f"--replay: {exercise.id} has no check named {name!r} "
-                         "(is the token from another exercise?)")
+        raise UsageError(key="replay-other-exercise", exercise=exercise.id, check=name)
     memo = exercise.bank.replays.memo if exercise.bank is not None else None  # a release: from its bank
     target = Target(exercise, exercise.function(found.function), runner, memo)
     try:

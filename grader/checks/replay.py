@@ -32,31 +32,30 @@ def decode(token: str) -> tuple[str, Case]:
     """The check name and input a token holds; a clear one-line error for anything else."""
     token = token.strip()
     if not token.startswith(PREFIX) or len(token) > MAX_TOKEN:
-        raise UsageError(f"--replay: not a replay token (they start with {PREFIX!r}); "
-                         "copy it whole from the failing output")
+        raise UsageError(key="replay-not-a-token", prefix=PREFIX)
     body = token[len(PREFIX):]
     try:
         packed = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
-        raise _damaged("it has characters a token never has (only letters, digits, '-' and '_')") from None
+        raise _damaged("replay-characters") from None
     try:
         inflate = zlib.decompressobj()
         frame = inflate.decompress(packed, MAX_FRAME)
         if inflate.unconsumed_tail or not inflate.eof:
-            raise _damaged("it unpacks to more than any input" if inflate.unconsumed_tail
-                           else "it is cut short")
+            raise _damaged("replay-too-large" if inflate.unconsumed_tail else "replay-cut-short")
     except zlib.error:
-        raise _damaged("it was cut or changed: its checksum does not match") from None
+        raise _damaged("replay-checksum") from None
     try:
         header, buffers = protocol.unpack(frame)
         case = protocol.decode(header["case"], buffers)
         check = header["check"]
     except (ValueError, KeyError, TypeError, EOFError, AttributeError, protocol.ProtocolError, struct.error):
-        raise _damaged("it unpacks, but not to a check and its input") from None
+        raise _damaged("replay-not-a-check") from None
     if not isinstance(check, str) or not isinstance(case, dict):
-        raise UsageError("--replay: the token does not hold a check and its input")
+        raise _damaged("replay-not-a-check")
     return check, case
 
 
-def _damaged(why: str) -> UsageError:
-    return UsageError(f"--replay: the token is damaged: {why}; copy it whole, from 'r1.' to its end")
+def _damaged(key: str) -> UsageError:
+    """A token that starts as one but does not unpack: ``key`` (an ``ERRORS`` entry) says how."""
+    return UsageError(key=key, prefix=PREFIX)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import locale
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from grader.errors import GraderError
 
 LANGUAGES = ("en", "ko")
 
@@ -438,6 +441,77 @@ PATTERNS: dict[str, dict[str, str]] = {
                         "주어진 텐서로 직접 계산하세요(모듈을 쓰려면 torch.func.functional_call)."},
 }
 """Causes found without a known mistake (``checks.patterns``)."""
+
+
+_COPY_WHOLE = {"en": "; copy it whole, from '{prefix}' to its end",
+               "ko": ". 토큰 전체를 '{prefix}'부터 끝까지 복사하세요"}
+
+ERRORS: dict[str, dict[str, str]] = {
+    "error-line": {"en": "grade: error: {message}", "ko": "grade: 오류: {message}"},
+    "interrupted": {"en": "grade: interrupted", "ko": "grade: 중단되었습니다"},
+    "no-course-file": {"en": "no course.yaml in {folder} or any parent folder; run grade inside the course "
+                             "folder or pass --course PATH",
+                       "ko": "{folder}와 그 상위 폴더에 course.yaml이 없습니다. 과목 폴더 안에서 grade를 "
+                             "실행하거나 --course PATH를 주세요"},
+    "unknown-exercise": {"en": "this course has no exercise '{name}'. Its exercises: {ids}",
+                         "ko": "이 과목에는 '{name}' 과제가 없습니다. 과제 목록: {ids}"},
+    "unknown-exercise-close": {"en": "this course has no exercise '{name}'. Did you mean '{close}'? "
+                                     "Its exercises: {ids}",
+                               "ko": "이 과목에는 '{name}' 과제가 없습니다. '{close}'을(를) 찾으셨나요? "
+                                     "과제 목록: {ids}"},
+    "no-such-notebook": {"en": "{path}: no such notebook", "ko": "{path}: 그런 노트북이 없습니다"},
+    "notebook-without-functions": {
+        "en": "{path}: defines none of the course's functions ({wanted}); or grade one exercise: "
+              "grade exercise-NN --file NOTEBOOK",
+        "ko": "{path}: 과목의 함수({wanted})를 하나도 정의하지 않습니다. 과제 하나만 채점하려면: "
+              "grade exercise-NN --file NOTEBOOK"},
+    "check-outside-notebook": {
+        "en": "check() grades a notebook's functions from inside Jupyter or Colab; in a terminal, run: "
+              "grade exercise-NN --file YOUR_FILE",
+        "ko": "check()는 Jupyter나 Colab 안에서 노트북의 함수를 채점합니다. 터미널에서는 "
+              "grade exercise-NN --file YOUR_FILE을 실행하세요"},
+    "no-cuda": {"en": "--device cuda: torch sees no CUDA GPU on this machine (torch {version}); "
+                      "use --device cpu or auto",
+                "ko": "--device cuda: 이 컴퓨터에서 torch가 CUDA GPU를 찾지 못했습니다 (torch {version}). "
+                      "--device cpu 또는 auto를 쓰세요"},
+    "no-exercise-file": {"en": "No exercise file was found in the submission. Expected any of: {expected}",
+                         "ko": "제출물에서 과제 파일을 찾지 못했습니다. "
+                               "다음 중 하나가 있어야 합니다: {expected}"},
+    "replay-not-a-token": {"en": "--replay: not a replay token (they start with '{prefix}'); copy it whole "
+                                 "from the failing output",
+                           "ko": "--replay: 재실행 토큰이 아닙니다 (토큰은 '{prefix}'로 시작합니다). "
+                                 "실패한 검사의 출력에서 전체를 복사하세요"},
+    "replay-characters": {
+        "en": "--replay: the token is damaged: it has characters a token never has (only letters, digits, "
+              "'-' and '_')" + _COPY_WHOLE["en"],
+        "ko": "--replay: 토큰이 손상되었습니다: 토큰에 없는 문자가 있습니다 (영문자, 숫자, '-', '_'만 "
+              "씁니다)" + _COPY_WHOLE["ko"]},
+    "replay-too-large": {"en": "--replay: the token is damaged: it unpacks to more than any input"
+                               + _COPY_WHOLE["en"],
+                         "ko": "--replay: 토큰이 손상되었습니다: 풀면 어떤 입력보다도 큽니다"
+                               + _COPY_WHOLE["ko"]},
+    "replay-cut-short": {"en": "--replay: the token is damaged: it is cut short" + _COPY_WHOLE["en"],
+                         "ko": "--replay: 토큰이 손상되었습니다: 중간에 잘렸습니다" + _COPY_WHOLE["ko"]},
+    "replay-checksum": {"en": "--replay: the token is damaged: it was cut or changed: its checksum does not "
+                              "match" + _COPY_WHOLE["en"],
+                        "ko": "--replay: 토큰이 손상되었습니다: 잘렸거나 바뀌어 체크섬이 맞지 않습니다"
+                              + _COPY_WHOLE["ko"]},
+    "replay-not-a-check": {"en": "--replay: the token is damaged: it unpacks, but not to a check and its "
+                                 "input" + _COPY_WHOLE["en"],
+                           "ko": "--replay: 토큰이 손상되었습니다: 풀리지만 검사와 입력이 들어 있지 "
+                                 "않습니다" + _COPY_WHOLE["ko"]},
+    "replay-other-exercise": {"en": "--replay: {exercise} has no check named '{check}' (is the token from "
+                                    "another exercise?)",
+                              "ko": "--replay: {exercise}에는 '{check}'라는 검사가 없습니다 (다른 과제의 "
+                                    "토큰인가요?)"},
+}
+"""What a student's command can get wrong, as one line (``errors.GraderError`` with a key). The course
+author's and instructor's errors (course.yaml, gradebooks, class runs) are in English only."""
+
+
+def error_line(error: GraderError, lang: str) -> str:
+    """``grade: error: ...``, as the command line and a notebook's ``check()`` print it."""
+    return text(ERRORS, "error-line", lang, message=error.said(lang))
 
 
 def text(table: dict[str, dict[str, str]], key: str, lang: str, **values: Any) -> str:
