@@ -41,6 +41,7 @@ class Kind(Enum):
     WRONG_DTYPE = "wrong-dtype"
     WRONG_SHAPE = "wrong-shape"
     WRONG_DEVICE = "wrong-device"
+    WRONG_LAYOUT = "wrong-layout"
     WRONG_VALUE = "wrong-value"
     NON_FINITE = "non-finite"
     OUT_OF_RANGE = "out-of-range"

@@ -70,6 +70,33 @@ def test_meta_tensor_is_unreadable() -> None:
     assert isinstance(got, protocol.Unreadable)
 
 
+@pytest.mark.parametrize(("made", "kind", "said"), [
+    (lambda t: t.to_sparse(), "wrong-layout", "sparse_coo"),
+    (lambda t: t.to_sparse_csr(), "wrong-layout", "sparse_csr"),
+    (lambda t: torch.nested.nested_tensor([t[0], t[1, :1]]), "wrong-layout", "nested"),
+    (lambda t: t.to(torch.float8_e4m3fn), "wrong-dtype", "torch.float8_e4m3fn"),
+    (lambda t: t.to("meta"), "wrong-device", "meta"),
+], ids=["sparse-coo", "sparse-csr", "nested", "float8", "meta"])
+@pytest.mark.filterwarnings("ignore::UserWarning")  # sparse CSR and nested tensors are "beta"
+def test_a_tensor_that_cannot_cross_is_said_as_what_it_is(made: object, kind: str, said: str) -> None:
+    """Sparse, nested or of a dtype the protocol does not carry: one failed check that names it, never a
+    frame the grader rejects (which ends the student's process and every later check with it)."""
+    from grader.checks.contract import contract_failure
+
+    expected = torch.ones(2, 2)
+    got = _round_trip(made(expected), strict=True)  # type: ignore[operator]
+    assert isinstance(got, protocol.Unreadable)
+    failure = contract_failure(got, expected)
+    assert failure is not None and failure.kind.value == kind and said in failure.detail.values(), failure
+
+
+@given(st.dictionaries(st.sampled_from(["layout", "dtype", "device", "expected_device"]), st.text()),
+       st.sampled_from(["layout", "dtype", "device"]))
+def test_what_an_unreadable_header_says_is_short_and_printable(info: dict[str, str], field: str) -> None:
+    shown = protocol.Unreadable(info).said(field)  # a hostile peer writes these fields
+    assert len(shown) <= 80 and shown.isprintable()
+
+
 def test_arbitrary_objects_become_foreign() -> None:
     class AlwaysEqual:
         def __eq__(self, other: object) -> bool:

@@ -38,6 +38,17 @@ def error_failure(error: StudentError | None, stage: str = "call") -> Failure:
     return Failure(Kind.RAISED, detail)
 
 
+def _unreadable(obtained: Unreadable, expected: torch.Tensor, place: dict[str, str]) -> Failure:
+    """A tensor that came back without its values: why, in the terms the student wrote it in."""
+    if obtained.info.get("unreadable") == "layout":  # x.to_sparse(), torch.nested
+        return Failure(Kind.WRONG_LAYOUT, {**place, "layout": obtained.said("layout")})
+    if obtained.info.get("unreadable") == "dtype":  # float8, quantized: a dtype no output of ours has
+        return Failure(Kind.WRONG_DTYPE, {**place, "expected": str(expected.dtype),
+                                          "obtained": obtained.said("dtype")})
+    return Failure(Kind.WRONG_DEVICE, {**place, "expected": obtained.said("expected_device"),
+                                       "obtained": obtained.said("device")})
+
+
 def where(part: str = "output", argument: str = "", index: str = "") -> dict[str, str]:
     """What a failure is about, as data: the output or an argument's gradient, and an index path."""
     return {"part": part, "argument": argument, "index": index}
@@ -55,9 +66,7 @@ def contract_failure(obtained: Any, expected: Any, place: dict[str, str] | None 
             kind = Kind.TENSOR_SUBCLASS if obtained.tensor_subclass else Kind.NOT_A_TENSOR
             return Failure(kind, {**place, "type": obtained.type_name})
         if isinstance(obtained, Unreadable):
-            return Failure(Kind.WRONG_DEVICE, {**place,
-                                               "expected": str(obtained.info.get("expected_device")),
-                                               "obtained": str(obtained.info.get("device"))})
+            return _unreadable(obtained, expected, place)
         if not isinstance(obtained, torch.Tensor):
             return Failure(Kind.NOT_A_TENSOR, {**place, "type": type(obtained).__name__})
         if obtained.dtype != expected.dtype:

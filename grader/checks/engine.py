@@ -489,7 +489,8 @@ def credit(results: list[CheckResult], checks: Sequence[Check]) -> list[CheckRes
 ROOT_CAUSES = {Kind.NOT_IMPLEMENTED: (), Kind.MISSING_FUNCTION: (), Kind.RAISED: ("type", "line"),
                Kind.WRONG_DTYPE: ("obtained",), Kind.WRONG_STRUCTURE: (),
                Kind.NOT_A_TENSOR: ("type",),
-               Kind.TENSOR_SUBCLASS: ("type",), Kind.WRONG_DEVICE: ("obtained",), Kind.TIMEOUT: (),
+               Kind.TENSOR_SUBCLASS: ("type",), Kind.WRONG_DEVICE: ("obtained",),
+               Kind.WRONG_LAYOUT: ("layout",), Kind.TIMEOUT: (),
                Kind.CRASHED: (), Kind.GAVE_UP: (), Kind.MEMORY_LIMIT: (), Kind.OUTPUT_LIMIT: (),
                Kind.DISK_LIMIT: (), Kind.MALFORMED: ()}
 """Failures that are one cause whichever check meets them, and what tells two of a kind apart."""

@@ -102,6 +102,12 @@ FAILURES: dict[str, dict[str, str]] = {
         "en": "{where} is on device {obtained}, expected {expected}.",
         "ko": "{where}이(가) {obtained} 장치에 있습니다. {expected} 장치에 있어야 합니다.",
     },
+    "wrong-layout": {
+        "en": "{where} is a {layout} tensor; return an ordinary dense tensor (.to_dense(), or build it "
+              "without to_sparse() or torch.nested).",
+        "ko": "{where}이(가) {layout} 텐서입니다. 일반(밀집) 텐서를 반환하세요 (.to_dense()를 쓰거나, "
+              "to_sparse()나 torch.nested 없이 만드세요).",
+    },
     "wrong-value": {
         "en": "{where} differs from the expected values.",
         "ko": "{where}의 값이 정답과 다릅니다.",

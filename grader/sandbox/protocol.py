@@ -70,6 +70,10 @@ def encode(value: Any, buffers: list[bytes]) -> Any:
 
 
 def _encode_tensor(t: torch.Tensor, buffers: list[bytes]) -> dict[str, Any]:
+    layout = "nested" if t.is_nested else str(t.layout).removeprefix("torch.")
+    if layout != "strided":  # sparse and nested tensors: no plain shape or bytes to send
+        return {"type": _type_name(t), "dtype": DTYPE_NAMES.get(t.dtype, str(t.dtype)), "shape": [],
+                "device": str(t.device), "layout": layout, "unreadable": "layout"}
     info: dict[str, Any] = {
         "type": _type_name(t),
         "dtype": DTYPE_NAMES.get(t.dtype, str(t.dtype)),
@@ -78,6 +82,9 @@ def _encode_tensor(t: torch.Tensor, buffers: list[bytes]) -> dict[str, Any]:
         "requires_grad": bool(t.requires_grad),
         "contiguous": bool(t.is_contiguous()),
     }
+    if t.dtype not in DTYPE_NAMES:  # float8, uint16, quantized...: the protocol carries none of them
+        info["unreadable"] = "dtype"
+        return info
     try:
         plain = t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
         # A fresh buffer: .contiguous() may keep an odd stride on size-1 dims.
@@ -153,11 +160,14 @@ class Decoder:
             except RuntimeError:
                 raise ProtocolError("not a device name") from None
         if tag == "$object" and isinstance(body, str):
-            return Foreign(body[:200].encode("utf-8", "replace").decode().translate(_PRINTABLE))
+            return Foreign(shown(body))
         raise ProtocolError(f"unknown tag {str(tag)[:40]!r} in frame")
 
 
-_PRINTABLE = {c: "?" for c in (*range(0x20), 0x7F)}  # a type name is shown to the student
+def shown(text: Any, limit: int = 200) -> str:
+    """What the peer wrote (a type name, a dtype), as the student is shown it: short and printable."""
+    return "".join(ch if ch.isprintable() else "?" for ch in str(text)[:limit])
+
 
 
 class Foreign:
@@ -172,10 +182,14 @@ class Foreign:
 
 
 class Unreadable:
-    """A tensor whose bytes could not be read (e.g. on the meta device)."""
+    """A tensor whose bytes could not be read (on the meta device, sparse, of a dtype not carried)."""
 
     def __init__(self, info: dict[str, Any]) -> None:
         self.info = info
+
+    def said(self, field: str) -> str:
+        """A field of the peer's header, as shown to the student: short and printable."""
+        return shown(self.info.get(field), 80)
 
     def __repr__(self) -> str:
         return f"<unreadable tensor on {self.info.get('device')}>"
@@ -186,13 +200,14 @@ def decode_tensor(info: Any, buffers: list[bytes], *, strict: bool, device: str 
     """One tensor; ``used`` collects the buffers already rebuilt (each may be named once)."""
     if not isinstance(info, dict):
         raise ProtocolError("tensor header is not a mapping")
+    if strict and info.get("unreadable") in ("layout", "dtype") and info.get("type") == "torch.Tensor":
+        return Unreadable({**info, "expected_device": device})  # what it is, said by ``contract``
     dtype, shape = DTYPES.get(info.get("dtype", "")), info.get("shape")
     if dtype is None or not _valid_shape(shape):
         raise ProtocolError("tensor header has bad dtype or shape")
     assert isinstance(shape, list)
     if strict and info.get("type") != "torch.Tensor":
-        name = str(info.get("type"))[:200].encode("utf-8", "replace").decode().translate(_PRINTABLE)
-        return Foreign(name, tensor_subclass=True)
+        return Foreign(shown(info.get("type")), tensor_subclass=True)
     if "unreadable" in info or "buffer" not in info or (strict and info.get("device") != device):
         if strict:
             return Unreadable({**info, "expected_device": device})
