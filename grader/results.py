@@ -29,6 +29,7 @@ class Kind(Enum):
     NOT_IMPLEMENTED = "not-implemented"
     RAISED = "raised"
     TIMEOUT = "timeout"
+    EXERCISE_TIME = "exercise-time"
     CRASHED = "crashed"
     MEMORY_LIMIT = "memory-limit"
     OUTPUT_LIMIT = "output-limit"

@@ -176,7 +176,7 @@ CODE_WORDS = frozenset({
     "AssertionError", "NaN", "NotImplementedError", "ValueError", "assert", "raise", "import", "if",
     "python", "O", "x", "y", "autograd", "dim", "dtype", "float32", "float64", "grad", "inf", "reshape",
     "print", "device", "training", "False", "True", "None", "p", "L", "transpose", "atol", "rtol", "grade",
-    "exercises", "MiB", "keepdim", "squeeze", "unsqueeze",
+    "exercises", "MiB", "keepdim", "squeeze", "unsqueeze", "sleep",
     "Ctrl-C",
     # the course's own Korean notes use these English words as Korean technical terms, or as a gloss
     "shape", "gradient", "in-place",

@@ -216,6 +216,26 @@ def test_a_memory_bomb_is_stopped_at_the_memory_limit_and_not_called_again(cours
     assert sum(run_on) <= 2, run_on
 
 
+def test_calls_each_in_time_but_too_slow_together_are_told_the_exercise_time_ran_out(
+        course: Course, tmp_path: Path) -> None:
+    """Not 'Time limit ... look for an endless loop' on some input: no call was too slow, and no input
+    is to blame, so none is shown; the checks after it share the cause."""
+    entry = dataclasses.replace(course.resolve("05"), limits=dataclasses.replace(FAST, exercise_seconds=8))
+    path = tmp_path / entry.file
+    path.write_text(textwrap.dedent(f"""
+        import time, torch
+        def forget_gate(h_prev, x_t, W_f, b_f):
+            time.sleep(0.2)
+            {CORRECT_BODY}
+    """))
+    result = grade_file(course, entry, path)
+    assert_no_points(result)
+    spent = [c.failure for c in result.checks if c.failure is not None]
+    assert [f.kind for f in spent] == [Kind.EXERCISE_TIME], spent
+    assert spent[0].detail == {"seconds": "8"} and not spent[0].inputs and not spent[0].replay
+    assert all(c.failure is not None or c.same_cause_as or c.status is Status.PASSED for c in result.checks)
+
+
 def test_sleeping_forever_hits_the_wall_clock_limit(course: Course, tmp_path: Path) -> None:
     result = run(course, tmp_path, """
         import time

@@ -37,7 +37,7 @@ SETTINGS = settings(
 GONE_KINDS = {
     "timeout": Kind.TIMEOUT, "crashed": Kind.CRASHED, "output-limit": Kind.OUTPUT_LIMIT,
     "memory-limit": Kind.MEMORY_LIMIT, "malformed": Kind.MALFORMED, "gave-up": Kind.GAVE_UP,
-    "disk-limit": Kind.DISK_LIMIT,
+    "disk-limit": Kind.DISK_LIMIT, "exercise-time": Kind.EXERCISE_TIME,
 }
 
 
@@ -134,17 +134,19 @@ class _Search:
 
 def gone_failure(gone: WorkerGone) -> Failure:
     kind = GONE_KINDS.get(gone.reason, Kind.CRASHED)
-    detail = {"limit_mb": gone.detail} if kind is Kind.DISK_LIMIT else {"detail": gone.detail}
+    named = {Kind.DISK_LIMIT: "limit_mb", Kind.EXERCISE_TIME: "seconds"}.get(kind, "detail")
+    detail = {named: gone.detail}
     return Failure(kind, detail, output=gone.output[-2000:])
 
 
 def gone_at(target: Target, case: Case | None, gone: WorkerGone, check: str) -> Failure:
     """The student's process stopped on ``case``: the failure, with that input to reproduce it.
 
-    A process the grader gave up restarting never met the input, so it shows none (and no token).
+    A process the grader gave up restarting never met the input, and the exercise's time runs out
+    whatever the input: neither shows one (nor a token).
     """
     failure = gone_failure(gone)
-    if case is None or failure.kind is Kind.GAVE_UP:
+    if case is None or failure.kind in (Kind.GAVE_UP, Kind.EXERCISE_TIME):
         return failure
     return describe(target, case, failure, check)
 
@@ -490,7 +492,7 @@ ROOT_CAUSES = {Kind.NOT_IMPLEMENTED: (), Kind.MISSING_FUNCTION: (), Kind.RAISED:
                Kind.WRONG_DTYPE: ("obtained",), Kind.WRONG_STRUCTURE: (),
                Kind.NOT_A_TENSOR: ("type",),
                Kind.TENSOR_SUBCLASS: ("type",), Kind.WRONG_DEVICE: ("obtained",),
-               Kind.WRONG_LAYOUT: ("layout",), Kind.TIMEOUT: (),
+               Kind.WRONG_LAYOUT: ("layout",), Kind.TIMEOUT: (), Kind.EXERCISE_TIME: (),
                Kind.CRASHED: (), Kind.GAVE_UP: (), Kind.MEMORY_LIMIT: (), Kind.OUTPUT_LIMIT: (),
                Kind.DISK_LIMIT: (), Kind.MALFORMED: ()}
 """Failures that are one cause whichever check meets them, and what tells two of a kind apart."""

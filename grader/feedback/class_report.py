@@ -29,8 +29,8 @@ from grader.lms import Identity, canvas_csv, moodle_csv
 from grader.results import ExerciseResult, Kind, Status
 from grader.similarity import Similarity
 
-LIMIT_KINDS = (Kind.TIMEOUT, Kind.MEMORY_LIMIT, Kind.OUTPUT_LIMIT, Kind.DISK_LIMIT, Kind.CRASHED,
-               Kind.GAVE_UP)
+LIMIT_KINDS = (Kind.TIMEOUT, Kind.EXERCISE_TIME, Kind.MEMORY_LIMIT, Kind.OUTPUT_LIMIT, Kind.DISK_LIMIT,
+               Kind.CRASHED, Kind.GAVE_UP)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,14 @@ FAILURES: dict[str, dict[str, str]] = {
         "en": "Time limit: your code did not answer in time. Look for an endless loop.",
         "ko": "시간 제한 초과: 제한 시간 안에 답하지 않았습니다. 끝나지 않는 반복문이 있는지 확인하세요.",
     },
+    "exercise-time": {
+        "en": "Time limit for the whole exercise: its checks did not finish in the {seconds} s one exercise "
+              "gets. No call took too long alone, but together they did: make your function faster (no "
+              "sleep, no prints in it, no Python loop over elements where one tensor operation does it).",
+        "ko": "과제 전체 시간 제한 초과: 한 과제에 주어진 {seconds}초 안에 검사를 마치지 못했습니다. "
+              "호출 하나하나는 제한 안에 답했지만 모두 합쳐 너무 오래 걸렸습니다. 함수를 더 빠르게 "
+              "만드세요 (sleep과 print 없이, 원소마다 도는 Python 반복문 대신 텐서 연산 하나로).",
+    },
     "crashed": {
         "en": "Your code's process ended during the call ({detail}). Do not call exit() or os._exit().",
         "ko": "호출 도중 프로세스가 종료되었습니다 ({detail}). exit()나 os._exit()를 호출하지 마세요.",

@@ -21,6 +21,8 @@ from grader.course import Limits
 from grader.sandbox.messages import Call, Hello, Reply, WorkerGone, call_frame, parse_reply
 
 MAX_RESTARTS = 2
+RESTART_MARGIN = 5
+"""A process is not started again with less of the exercise's time left than this."""
 
 LEASH = 0.1
 """After a call is stopped at a limit, the next call gets this share of the call limit (at least
@@ -92,8 +94,10 @@ class SandboxRunner:
 
     def _live(self) -> Channel:
         if self.process is None:
-            if self.hangs or self.restarts >= MAX_RESTARTS or time.monotonic() > self.deadline - 5:
+            if self.hangs or self.restarts >= MAX_RESTARTS:
                 raise WorkerGone("gave-up", "the submission's process failed too often or loops forever")
+            if time.monotonic() > self.deadline - RESTART_MARGIN:  # no time left to start one
+                raise self._spent()
             self.restarts += 1
             self.process = self._start()
         return self.process
@@ -126,6 +130,8 @@ class SandboxRunner:
         except WorkerGone as gone:
             process.close()
             self.process = None
+            if gone.reason == "timeout" and time.monotonic() >= self.deadline:  # no call was too slow
+                gone = self._spent(gone.output)
             if self.leashed and gone.reason == "timeout":  # the leash was too short for the same cause
                 gone = WorkerGone(self.leashed, gone.detail, gone.output)
             stopped = gone.reason in STOPPED_AT_LIMIT
@@ -133,6 +139,10 @@ class SandboxRunner:
             self.leashed = gone.reason if stopped else ""
             answers.append(gone)
         return answers
+
+    def _spent(self, output: str = "") -> WorkerGone:
+        """The exercise's whole time is used up (every call answered within its own limit)."""
+        return WorkerGone("exercise-time", f"{self.limits.exercise_seconds:g}", output)
 
     def call_limit(self) -> float:
         """Seconds the next call may take: the course's limit, or a short leash after a time-out."""
