@@ -181,7 +181,7 @@ CODE_WORDS = frozenset({
     # the course's own Korean notes use these English words as Korean technical terms, or as a gloss
     "shape", "gradient", "in-place",
     # product names, as Korean writes them
-    "Jupyter", "IPython", "Python", "torch",
+    "Jupyter", "IPython", "Python", "torch", "NumPy",
     # the command line's own words: metavariables, option values, the environments a student works in
     "PATH", "NOTEBOOK", "exercise-NN", "Colab", "CUDA", "GPU", "auto", "cpu", "cuda",
     # the sandbox's tools and terms (grade doctor), as their own documentation writes them
@@ -257,4 +257,17 @@ def test_a_wrong_dtype_says_what_the_expected_one_means(expected: str, rule: str
                                          "expected": expected, "obtained": "torch.int32"})
     message = explain(failure, lang).message
     for key in ("dtype-mask", "dtype-float"):
+        assert (text(LABELS, key, lang).strip() in message) == (key == rule), message
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize(("returned", "rule"), [
+    ("numpy.ndarray", "tensor-from-numpy"), ("numpy.float64", "tensor-from-numpy"),
+    ("list", "tensor-from-list"), ("tuple", "tensor-from-list"),
+    ("float", "tensor-from-number"), ("int", "tensor-from-number"), ("dict", None), ("NoneType", None)])
+def test_a_value_that_is_no_tensor_says_how_to_keep_one(returned: str, rule: str | None, lang: str) -> None:
+    """.numpy(), .tolist() and .item() each get the way back that keeps the gradient; anything else, none."""
+    failure = Failure(Kind.NOT_A_TENSOR, {"part": "output", "argument": "", "index": "", "type": returned})
+    message = explain(failure, lang).message
+    for key in ("tensor-from-numpy", "tensor-from-list", "tensor-from-number"):
         assert (text(LABELS, key, lang).strip() in message) == (key == rule), message

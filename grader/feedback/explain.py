@@ -132,6 +132,14 @@ def left_out(result: ExerciseResult, lang: str) -> list[str]:
             for n in result.left_out]
 
 
+def _tensor_rule(returned: str, lang: str) -> str:
+    """Advice for a value returned where a tensor was due, by its type (numpy.ndarray, list, float)."""
+    rule = ("tensor-from-numpy" if returned.startswith("numpy.") else
+            "tensor-from-list" if returned in ("list", "tuple") else
+            "tensor-from-number" if returned in ("float", "int", "bool") else "")
+    return text(LABELS, rule, lang) if rule else ""
+
+
 def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
             escape: Callable[[str], str] = str, given_file: str = "") -> Explanation:
     """``failure`` in ``lang``; ``escape`` makes each student-given value inert for the destination."""
@@ -150,6 +158,8 @@ def explain(failure: Failure, lang: str, exercise: str = "exercise-NN",
         expected = failure.detail.get("expected", "")
         rule = "dtype-mask" if expected == "torch.bool" else "dtype-float" if "float" in expected else ""
         detail["dtype_rule"] = text(LABELS, rule, lang) if rule else ""
+    if failure.kind is Kind.NOT_A_TENSOR:  # what turns what they returned into a tensor
+        detail["tensor_rule"] = _tensor_rule(failure.detail.get("type", ""), lang)
     if failure.kind is Kind.RAISED and not detail.get("line"):
         detail["line"] = "?"
     detail["at"] = text(LABELS, "at-cell" if detail.get("cell") else "at-line", lang,

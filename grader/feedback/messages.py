@@ -87,8 +87,8 @@ FAILURES: dict[str, dict[str, str]] = {
                "두 번 연달아 시간 또는 메모리 제한에 걸려 중단되었습니다."),
     },
     "not-a-tensor": {
-        "en": "{where} should be a torch.Tensor, but it is a {type}.",
-        "ko": "{where}은(는) torch.Tensor여야 하지만 {type}입니다.",
+        "en": "{where} should be a torch.Tensor, but it is a {type}.{tensor_rule}",
+        "ko": "{where}은(는) torch.Tensor여야 하지만 {type}입니다.{tensor_rule}",
     },
     "tensor-subclass": {
         "en": "{where} is a {type}, a subclass of torch.Tensor. Return a plain torch.Tensor.",
@@ -253,6 +253,17 @@ LABELS: dict[str, dict[str, str]] = {
                          ".float() turn it into numbers).",
                    "ko": " 이 출력은 마스크이며, 비교 연산의 결과가 바로 이 dtype입니다 "
                          "(.long(), .int(), .float()는 숫자로 바꿉니다)."},
+    "tensor-from-numpy": {"en": " Compute with torch operations from start to end: NumPy cuts the gradient, "
+                                "and torch.from_numpy(...) at the end does not bring it back.",
+                          "ko": " 처음부터 끝까지 torch 연산으로 계산하세요: NumPy를 거치면 gradient가 "
+                                "끊기고, 마지막에 torch.from_numpy(...)를 해도 돌아오지 않습니다."},
+    "tensor-from-list": {"en": " Return one tensor: torch.stack(...) joins a list of tensors, "
+                               "torch.tensor(...) a list of numbers (.tolist() gives a list).",
+                         "ko": " 텐서 하나를 반환하세요: 텐서의 리스트는 torch.stack(...)으로, "
+                               "숫자의 리스트는 torch.tensor(...)로 합칩니다 (.tolist()는 리스트를 줍니다)."},
+    "tensor-from-number": {"en": " .item(), float(...) and int(...) give a Python number; keep the tensor.",
+                           "ko": " .item(), float(...), int(...)는 Python 숫자를 줍니다. "
+                                 "텐서를 그대로 두세요."},
     "replay": {"en": "Run it again", "ko": "다시 실행"},
 }
 
