@@ -36,6 +36,7 @@ CAUSES = {
     "ex03_numpy_style_relu.py": ("exercise-03", "mistake", "relu-not-tanh"),
     "ex03_numpy_weights_untransposed.py": ("exercise-03", "pattern", "untransposed"),
     "ex03_outputs_before_step.py": ("exercise-03", "mistake", "output-before-update"),
+    "ex03_outputs_preallocated.py": ("exercise-03", "pattern", "default-dtype-output"),
     "ex04_diag_chain_reversed.py": ("exercise-04", "mistake", "reversed-chain"),
     "ex04_eye_without_dtype.py": ("exercise-04", "pattern", "default-dtype"),
     "ex04_reduce_matmul.py": ("exercise-04", "mistake", "reversed-order"),

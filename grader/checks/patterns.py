@@ -367,7 +367,12 @@ _FLOAT_NAMES = re.compile(r"\b(double|float)\b", re.IGNORECASE)
 
 def default_dtype(failure: Failure, case: Case) -> Pattern | None:
     """torch refusing to mix float32 and float64, on an input with float64 tensors: a tensor the
-    student made without ``dtype=`` is float32 (torch's default), and met the inputs' float64."""
+    student made without ``dtype=`` is float32 (torch's default), and met the inputs' float64. Or no
+    error, but a float32 output where float64 is due: the output was made that way and filled in."""
+    if failure.kind is Kind.WRONG_DTYPE:  # no error: the float32 tensor is the output itself
+        made = (failure.detail.get("expected"), failure.detail.get("obtained")) == ("torch.float64",
+                                                                                   "torch.float32")
+        return {"pattern": "default-dtype-output"} if made else None
     said = failure.detail.get("message", "")
     if failure.kind is not Kind.RAISED or not (_DTYPE_ERROR.search(said) and _FLOAT_NAMES.search(said)):
         return None

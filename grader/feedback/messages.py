@@ -442,6 +442,15 @@ PATTERNS: dict[str, dict[str, str]] = {
                             "torch.eye(n), 파이썬 숫자로 만든 torch.tensor(...)의 기본값). "
                             "새 텐서는 입력과 같게 만드세요: "
                             "torch.zeros(shape, dtype=x.dtype, device=x.device) 또는 torch.zeros_like(x)."},
+    "default-dtype-output": {
+        "en": "float32 where float64 is due: the output was made as a new tensor without dtype= and filled "
+              "in (torch.zeros(...), torch.empty(...) and torch.tensor(...) of Python numbers are float32), "
+              "or turned with .float(). Make it like the inputs: torch.zeros(shape, dtype=x.dtype, "
+              "device=x.device), or torch.zeros_like(x).",
+        "ko": "float64여야 할 출력이 float32입니다: dtype= 없이 새 텐서로 만들어 값을 채웠거나"
+              "(torch.zeros(...), torch.empty(...), 파이썬 숫자로 만든 torch.tensor(...)는 float32), "
+              ".float()로 바꿨습니다. 입력과 같게 만드세요: "
+              "torch.zeros(shape, dtype=x.dtype, device=x.device) 또는 torch.zeros_like(x)."},
     "top-level-code": {"en": "Line {line} is code at the top level of your file: it runs when the grader "
                              "imports the file, before any check. Keep tries and demos under "
                              "if __name__ == \"__main__\": (or delete them).",
