@@ -80,6 +80,12 @@ EXERCISE = Exercise(
                 lambda q, k, v, mask=None: _attend(_scores(q, k, 1.0), v, mask),
                 "The scores are not divided by √d_k before the softmax.",
                 "softmax 전에 score를 √d_k로 나누지 않았습니다."),
+        Mistake("scaled-by-value-size", "scaled_dot_product_attention",
+                lambda q, k, v, mask=None: _attend(_scores(q, k, math.sqrt(v.shape[-1])), v, mask),
+                "The scores were divided by √d_v, the size of v's vectors; the scale is √d_k, the size q "
+                "and k share (q.shape[-1]). They differ here.",
+                "score를 √d_v(v 벡터의 크기)로 나눴습니다. 스케일은 q와 k가 공유하는 크기 √d_k"
+                "(q.shape[-1])입니다. 여기서는 둘이 다릅니다."),
         Mistake("mask-inverted", "scaled_dot_product_attention",
                 lambda q, k, v, mask=None: _attend(_scores(q, k), v, mask, inverted=True),
                 "The mask is inverted: in this course True means the key MAY be attended to.",

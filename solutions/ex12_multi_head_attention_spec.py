@@ -40,6 +40,10 @@ def mha_inputs(draw: st.DrawFn, dtype: torch.dtype | None, divisible: bool = Tru
 
 def _mha(*, split: str = "view", scale: str = "head", average: bool = False, project: bool = True,
          inverted: bool = False):  # type: ignore[no-untyped-def]
+    """Multi-head attention with one slip switched on. ``split``: "view" splits and merges the heads
+    right; "reshape" splits and merges them with reshape alone; "merge-reshape" splits right but merges
+    with reshape alone."""
+
     def attend(query, key, value, W_q, W_k, W_v, W_o, b_q, b_k, b_v, b_o, num_heads, mask=None):  # type: ignore[no-untyped-def]
         B, Lq, D = query.shape
         d = D // num_heads
@@ -57,7 +61,8 @@ def _mha(*, split: str = "view", scale: str = "head", average: bool = False, pro
             scores = scores.masked_fill(m if inverted else ~m, float("-inf"))
         weights = _softmax(scores)
         merged = weights @ v
-        out = merged.reshape(B, Lq, D) if split == "reshape" else merged.transpose(1, 2).reshape(B, Lq, D)
+        together = split in ("reshape", "merge-reshape")  # (B, h, Lq, d) read as if it were (B, Lq, h, d)
+        out = merged.reshape(B, Lq, D) if together else merged.transpose(1, 2).reshape(B, Lq, D)
         out = out @ W_o.T + b_o if project else out
         return out, weights.mean(dim=1) if average else weights
 
@@ -87,6 +92,11 @@ EXERCISE = Exercise(
                 "use view(B, L, h, D/h).transpose(1, 2).",
                 "reshape(B, h, L, D/h)로 헤드를 나눠 위치와 특징이 섞였습니다. "
                 "view(B, L, h, D/h).transpose(1, 2)를 쓰세요."),
+        Mistake("heads-merged-without-transpose", "multi_head_attention", switched(_mha, split="merge-reshape"),
+                "The heads were merged with reshape(B, Lq, D) straight from (B, h, Lq, D/h), which mixes "
+                "positions and heads; transpose(1, 2) first: merged.transpose(1, 2).reshape(B, Lq, D).",
+                "(B, h, Lq, D/h)를 바로 reshape(B, Lq, D)로 합쳐 위치와 헤드가 섞였습니다. "
+                "먼저 transpose(1, 2)를 하세요: merged.transpose(1, 2).reshape(B, Lq, D)."),
         Mistake("scaled-by-model-dim", "multi_head_attention", switched(_mha, scale="model"),
                 "The scores were divided by √D; each head uses its own size, √(D/num_heads).",
                 "score를 √D로 나눴습니다. 각 헤드는 자신의 크기 √(D/num_heads)를 씁니다."),
