@@ -71,6 +71,12 @@ EXERCISE = Exercise(
                 "Subtract the maximum of each slice (amax(dim, keepdim=True)).",
                 "전체 최댓값을 뺐습니다. 그보다 훨씬 작은 슬라이스는 0/0 = NaN이 됩니다. "
                 "각 슬라이스의 최댓값(amax(dim, keepdim=True))을 빼세요."),
+        Mistake("max-without-keepdim", "softmax",
+                lambda x, dim=-1: _naive(x - x.amax(dim), dim),
+                "The maximum was taken without keepdim=True, so x − max broadcasts it along the wrong "
+                "axis (a wrong shape, wrong values, or a size error). Use x.amax(dim, keepdim=True).",
+                "keepdim=True 없이 최댓값을 구해 x − max가 엉뚱한 축으로 broadcast됩니다 (shape이나 값이 "
+                "틀리거나 크기 오류). x.amax(dim, keepdim=True)를 쓰세요."),
         Mistake("log-softmax", "softmax",
                 lambda x, dim=-1: (x - x.amax(dim, keepdim=True))
                 - (x - x.amax(dim, keepdim=True)).exp().sum(dim, keepdim=True).log(),
