@@ -59,7 +59,10 @@ def _layer(*, pre_norm: bool = False, residual: bool = True, ff_residual: bool =
             return x + ff(norm(x, "norm2"))
         attended = _attention(x, params, num_heads, mask)
         x = norm(x + attended if residual else attended, "norm1")
-        return norm(x + ff(x) if ff_residual else ff(x), "norm2")
+        out = norm(x + ff(x) if ff_residual else ff(x), "norm2")
+        if inverted:  # a sequence with no real token now has every key masked: -inf's softmax is NaN there
+            out = out.masked_fill(~mask.any(-1)[:, None, None], float("nan")) if mask is not None else out
+        return out
 
     return layer
 

@@ -64,6 +64,7 @@ CAUSES = {
     "ex13_annotated_layernorm.py": ("exercise-13", "mistake", "layernorm-unbiased-std"),
     "ex13_annotated_prenorm.py": ("exercise-13", "mistake", "pre-norm+layernorm-unbiased-std"),
     "ex13_module_load_state_dict.py": ("exercise-13", "pattern", "unreached"),
+    "ex13_padding_true_means_ignore.py": ("exercise-13", "mistake", "padding-mask-inverted"),
 }
 
 
