@@ -118,6 +118,12 @@ class Mistake:
     ko: str
     parts: tuple[str, ...] = ()
     """For two slips found together (``Exercise.pairs``): the ids of the two mistakes."""
+    also: tuple[Callable[..., Any], ...] = ()
+    """The same slip as written another way, where the ways differ on some inputs (-1e9 where ``impl``
+    has -inf): the student is told this mistake when ``impl`` or any of these reproduces them."""
+
+    def ways(self) -> tuple[Callable[..., Any], ...]:
+        return (self.impl, *self.also)
 
 
 @functools.cache

@@ -89,7 +89,9 @@ EXERCISE = Exercise(
         Mistake("mask-inverted", "scaled_dot_product_attention",
                 lambda q, k, v, mask=None: _attend(_scores(q, k), v, mask, inverted=True),
                 "The mask is inverted: in this course True means the key MAY be attended to.",
-                "마스크가 반대입니다. 이 과정에서 True는 그 키를 볼 수 있다는 뜻입니다."),
+                "마스크가 반대입니다. 이 과정에서 True는 그 키를 볼 수 있다는 뜻입니다.",
+                # -1e9 for -inf: a row the inverted mask hides whole gets even weights, not NaN
+                also=(lambda q, k, v, mask=None: _attend(_scores(q, k), v, mask, fill=-1e9, inverted=True),)),
         Mistake("mask-filled-with-zero", "scaled_dot_product_attention",
                 lambda q, k, v, mask=None: _attend(_scores(q, k), v, mask, fill=0.0),
                 "Masked scores were set to 0; exp(0) = 1 still gives them weight. Use -inf.",

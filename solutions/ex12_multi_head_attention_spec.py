@@ -39,7 +39,7 @@ def mha_inputs(draw: st.DrawFn, dtype: torch.dtype | None, divisible: bool = Tru
 
 
 def _mha(*, split: str = "view", scale: str = "head", average: bool = False, project: bool = True,
-         inverted: bool = False):  # type: ignore[no-untyped-def]
+         inverted: bool = False, fill: float = float("-inf")):  # type: ignore[no-untyped-def]
     """Multi-head attention with one slip switched on. ``split``: "view" splits and merges the heads
     right; "reshape" splits and merges them with reshape alone; "merge-reshape" splits right but merges
     with reshape alone."""
@@ -58,7 +58,7 @@ def _mha(*, split: str = "view", scale: str = "head", average: bool = False, pro
         scores = q @ k.transpose(-2, -1) / math.sqrt(d if scale == "head" else D)
         if mask is not None:
             m = mask if mask.dim() == 2 else mask.unsqueeze(1)
-            scores = scores.masked_fill(m if inverted else ~m, float("-inf"))
+            scores = scores.masked_fill(m if inverted else ~m, fill)
         weights = _softmax(scores)
         merged = weights @ v
         together = split in ("reshape", "merge-reshape")  # (B, h, Lq, d) read as if it were (B, Lq, h, d)
@@ -108,7 +108,8 @@ EXERCISE = Exercise(
                 "헤드를 이어 붙인 뒤의 출력 투영 W_o, b_o가 빠졌습니다."),
         Mistake("mask-inverted", "multi_head_attention", switched(_mha, inverted=True),
                 "The mask is inverted: True means may attend (nn.MultiheadAttention's True means ignore).",
-                "마스크가 반대입니다. True는 볼 수 있음입니다 (nn.MultiheadAttention의 True는 무시)."),
+                "마스크가 반대입니다. True는 볼 수 있음입니다 (nn.MultiheadAttention의 True는 무시).",
+                also=(_mha(inverted=True, fill=-1e9),)),  # -1e9 for -inf: a hidden row gets even weights
     ],
     hints=[
         Hint('Multi-head attention (멀티 헤드 어텐션) projects query, key and value, splits the features into num_heads heads, attends in each head, then merges and projects the result.',

@@ -32,9 +32,21 @@ def layer_inputs(draw: st.DrawFn, dtype: torch.dtype) -> dict[str, Any]:
     return case
 
 
+def _filled_attention(x: torch.Tensor, p: dict[str, torch.Tensor], num_heads: int, keep: torch.Tensor,
+                      fill: float) -> torch.Tensor:
+    """The reference's self-attention, with the hidden keys' scores set to ``fill`` (say -1e9) instead of
+    -inf: where every key is hidden, the weights are even instead of NaN."""
+    B, L, D = x.shape
+    q, k, v = (x @ p["self_attn.in_proj_weight"].T + p["self_attn.in_proj_bias"]).chunk(3, dim=-1)
+    q, k, v = (t.reshape(B, L, num_heads, D // num_heads).transpose(1, 2) for t in (q, k, v))
+    scores = (q @ k.transpose(-2, -1) / (D // num_heads) ** 0.5).masked_fill(~keep[:, None, None, :], fill)
+    out = scores.softmax(-1) @ v
+    return out.transpose(1, 2).reshape(B, L, D) @ p["self_attn.out_proj.weight"].T + p["self_attn.out_proj.bias"]
+
+
 def _layer(*, pre_norm: bool = False, residual: bool = True, ff_residual: bool = True, activation: Any = F.relu,
            affine: bool = True, inverted: bool = False, eps: float = 1e-5,
-           unbiased: bool = False):  # type: ignore[no-untyped-def]
+           unbiased: bool = False, fill: float | None = None):  # type: ignore[no-untyped-def]
     def layer(x, params, num_heads, key_padding_mask=None):  # type: ignore[no-untyped-def]
         D = x.shape[-1]
         mask = key_padding_mask
@@ -54,14 +66,19 @@ def _layer(*, pre_norm: bool = False, residual: bool = True, ff_residual: bool =
             hidden = activation(t @ params["linear1.weight"].T + params["linear1.bias"])
             return hidden @ params["linear2.weight"].T + params["linear2.bias"]
 
+        def attention(t):  # type: ignore[no-untyped-def]
+            return (_attention(t, params, num_heads, mask) if fill is None or mask is None
+                    else _filled_attention(t, params, num_heads, mask, fill))
+
         if pre_norm:
-            x = x + _attention(norm(x, "norm1"), params, num_heads, mask)
+            x = x + attention(norm(x, "norm1"))
             return x + ff(norm(x, "norm2"))
-        attended = _attention(x, params, num_heads, mask)
+        attended = attention(x)
         x = norm(x + attended if residual else attended, "norm1")
         out = norm(x + ff(x) if ff_residual else ff(x), "norm2")
-        if inverted:  # a sequence with no real token now has every key masked: -inf's softmax is NaN there
-            out = out.masked_fill(~mask.any(-1)[:, None, None], float("nan")) if mask is not None else out
+        if inverted and fill is None and mask is not None:
+            # A sequence of real tokens only now has every key masked: -inf's softmax is NaN there.
+            out = out.masked_fill(~mask.any(-1)[:, None, None], float("nan"))
         return out
 
     return layer
@@ -108,7 +125,8 @@ EXERCISE = Exercise(
                 "key_padding_mask is inverted: True marks a real token here "
                 "(nn.TransformerEncoderLayer's own src_key_padding_mask uses True = padding).",
                 "key_padding_mask가 반대입니다. 여기서 True는 실제 토큰입니다 "
-                "(nn.TransformerEncoderLayer의 src_key_padding_mask는 True = 패딩)."),
+                "(nn.TransformerEncoderLayer의 src_key_padding_mask는 True = 패딩).",
+                also=(_layer(inverted=True, fill=-1e9),)),  # -1e9 for -inf: a hidden row gets even weights
     ],
     hints=[
         Hint('A post-norm encoder layer: self-attention with a residual connection and LayerNorm, then a feed-forward network with a residual connection and LayerNorm.',

@@ -55,6 +55,7 @@ CAUSES = {
     "ex08_tensor_dk.py": ("exercise-08", "pattern", "precision"),
     "ex09_np_port_sum_all.py": ("exercise-09", "mistake", "normalized-over-everything"),
     "ex09_textbook_unstable.py": ("exercise-09", "mistake", "not-stable"),
+    "ex10_mask_true_hides_1e9.py": ("exercise-10", "mistake", "mask-inverted"),
     "ex10_mask_zero.py": ("exercise-10", "mistake", "mask-filled-with-zero"),
     "ex11_annotated_subsequent_mask.py": ("exercise-11", "pattern", "extra-axis"),
     "ex11_minus_1e9.py": ("exercise-11", "mistake", "minus-1e9"),
@@ -65,6 +66,7 @@ CAUSES = {
     "ex13_annotated_prenorm.py": ("exercise-13", "mistake", "pre-norm+layernorm-unbiased-std"),
     "ex13_module_load_state_dict.py": ("exercise-13", "pattern", "unreached"),
     "ex13_padding_true_means_ignore.py": ("exercise-13", "mistake", "padding-mask-inverted"),
+    "ex13_padding_true_means_ignore_1e9.py": ("exercise-13", "mistake", "padding-mask-inverted"),
 }
 
 

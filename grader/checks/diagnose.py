@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from grader.checks.contract import contract_failure, obtain, value_failure
@@ -38,10 +39,14 @@ def behaviour(target: Target, case: Case, kind: Kind) -> Behaviour:
 
 
 def reproduces(mistake: Mistake, target: Target, case: Case, seen: Behaviour) -> bool:
-    """Whether ``mistake`` does on ``case`` what the student's function did."""
+    """Whether ``mistake``, written any of its ways, does on ``case`` what the student's function did."""
+    return any(_reproduces(f"mistake:{mistake.id}:{n}", way, target, case, seen)
+               for n, way in enumerate(mistake.ways()))
+
+
+def _reproduces(key: str, way: Callable[..., Any], target: Target, case: Case, seen: Behaviour) -> bool:
     what, obtained = seen
-    native, wide = target.remembered(f"mistake:{mistake.id}", case,
-                                     lambda c: mistake_outputs(mistake, target, c), by_value=False)
+    native, wide = target.remembered(key, case, lambda c: mistake_outputs(way, target, c), by_value=False)
     if isinstance(native, Exception):
         if what == "no-value-error":
             return not isinstance(native, ValueError)
@@ -61,16 +66,16 @@ def _said(message: str) -> str:
     return clean(message.strip().splitlines()[0] if message.strip() else "", 200)
 
 
-def mistake_outputs(mistake: Mistake, target: Target, case: Case) -> tuple[Any, Any]:
-    """What ``mistake`` returns (or raises) on ``case`` and on its float64 copy (None if not needed)."""
+def mistake_outputs(way: Callable[..., Any], target: Target, case: Case) -> tuple[Any, Any]:
+    """What a mistake (one ``way`` it is written) returns or raises on ``case`` and on its float64 copy."""
     args, kwargs = target.function.split(copy.deepcopy(case))
     try:
-        native = mistake.impl(*args, **kwargs)
+        native = way(*args, **kwargs)
     except Exception as exc:
         return exc.with_traceback(None), None
     try:
         args, kwargs = target.function.split(upcast(case))
-        return native, mistake.impl(*args, **kwargs)
+        return native, way(*args, **kwargs)
     except Exception as exc:
         return native, exc.with_traceback(None)
 
