@@ -46,7 +46,8 @@ def _filled_attention(x: torch.Tensor, p: dict[str, torch.Tensor], num_heads: in
 
 def _layer(*, pre_norm: bool = False, residual: bool = True, ff_residual: bool = True, activation: Any = F.relu,
            affine: bool = True, inverted: bool = False, eps: float = 1e-5,
-           unbiased: bool = False, fill: float | None = None):  # type: ignore[no-untyped-def]
+           unbiased: bool = False, eps_outside: bool = False,
+           fill: float | None = None):  # type: ignore[no-untyped-def]
     def layer(x, params, num_heads, key_padding_mask=None):  # type: ignore[no-untyped-def]
         D = x.shape[-1]
         mask = key_padding_mask
@@ -59,6 +60,10 @@ def _layer(*, pre_norm: bool = False, residual: bool = True, ff_residual: bool =
                 centred = t - t.mean(-1, keepdim=True)
                 var = (centred * centred).sum(-1, keepdim=True) / (D - 1)  # D = 1: 0/0, as torch.var gives
                 normed = centred / torch.sqrt(var + eps)
+                return normed * w + b if affine else normed
+            if eps_outside:  # (x - mean) / (std + eps), the biased std: eps added outside the root
+                centred = t - t.mean(-1, keepdim=True)
+                normed = centred / ((centred * centred).mean(-1, keepdim=True).sqrt() + eps)
                 return normed * w + b if affine else normed
             return F.layer_norm(t, (D,), w, b, eps=eps)
 
@@ -118,6 +123,11 @@ EXERCISE = Exercise(
                 "LayerNorm uses the biased variance, over D (unbiased=False).",
                 "LayerNorm을 불편 표준편차(torch.std / var의 기본값, D − 1로 나눔)로 나누었습니다. "
                 "LayerNorm은 편향 분산(D로 나눔, unbiased=False)을 씁니다."),
+        Mistake("layernorm-eps-outside-sqrt", "encoder_layer", switched(_layer, eps_outside=True),
+                "LayerNorm divided by std + eps; nn.LayerNorm divides by √(var + eps). They differ where "
+                "a row's variance is small, and most in the gradient.",
+                "LayerNorm을 std + eps로 나눴습니다. nn.LayerNorm은 √(var + eps)로 나눕니다. 분산이 작은 행에서 "
+                "차이가 나고, gradient에서 가장 크게 납니다."),
         Mistake("layernorm-eps-1e-6", "encoder_layer", switched(_layer, eps=1e-6),
                 "LayerNorm used eps = 1e-6; nn.LayerNorm's default, used here, is eps = 1e-5.",
                 "LayerNorm에 eps = 1e-6을 썼습니다. 여기서 쓰는 nn.LayerNorm의 기본값은 eps = 1e-5입니다."),

@@ -64,6 +64,7 @@ CAUSES = {
     "ex12_view_no_transpose.py": ("exercise-12", "mistake", "heads-split-without-transpose"),
     "ex13_annotated_layernorm.py": ("exercise-13", "mistake", "layernorm-unbiased-std"),
     "ex13_annotated_prenorm.py": ("exercise-13", "mistake", "pre-norm+layernorm-unbiased-std"),
+    "ex13_layernorm_eps_outside.py": ("exercise-13", "mistake", "layernorm-eps-outside-sqrt"),
     "ex13_module_load_state_dict.py": ("exercise-13", "pattern", "unreached"),
     "ex13_padding_true_means_ignore.py": ("exercise-13", "mistake", "padding-mask-inverted"),
     "ex13_padding_true_means_ignore_1e9.py": ("exercise-13", "mistake", "padding-mask-inverted"),
