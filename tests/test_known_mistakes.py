@@ -111,3 +111,22 @@ def test_two_slips_together_are_named_as_the_pair(course: Course, chosen: tuple[
     assert any(c.failure is not None for c in result.checks), pair_id
     if pair_id not in found:
         assert len(found) == 1 and "+" not in next(iter(found)), (pair_id, found)
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_a_mistake_named_on_one_check_is_the_cause_of_the_others_it_fails(course: Course,
+                                                                         number: str) -> None:
+    """float32, float64, large inputs: one mistake, explained once; the other checks it fails point there."""
+    from grader.grading import grade_reference
+
+    entry = course.resolve(number)
+    exercise = load_spec(course.spec_file(entry), entry.id)
+    mistake = exercise.mistakes[0]
+    result = grade_reference(course, entry, {**exercise.references(), mistake.function: mistake.impl})
+    named = [c for c in result.checks if c.failure is not None and c.failure.suspected_mistake == mistake.id]
+    assert len(named) == 1, [(c.name, c.failure) for c in result.checks]
+    for check in result.checks:
+        if check.failure is not None and check.failure.suspected_mistake is not None:
+            assert check is named[0]  # no second box with the same mistake
+        if check.same_cause_as:
+            assert any(c.name == check.same_cause_as for c in result.checks)

@@ -35,8 +35,8 @@ def test_a_root_cause_is_explained_once(tmp_path: Path, case: str) -> None:
     tests = document["tests"]
     assert isinstance(tests, list)
     explained = [t for t in tests if t["status"] == "failed"
-                 and not t["output"].startswith("not run: same cause")]
-    collapsed = [t for t in tests if t["output"].startswith("not run: same cause as forget_gate")]
+                 and not t["output"].startswith("failed for the same cause")]
+    collapsed = [t for t in tests if t["output"].startswith("failed for the same cause as forget_gate")]
     assert len(explained) == 1, [t["output"][:80] for t in explained]
     assert len(collapsed) == len(tests) - 1 - sum(t["status"] == "passed" for t in tests)
 
@@ -44,7 +44,7 @@ def test_a_root_cause_is_explained_once(tmp_path: Path, case: str) -> None:
 def test_in_korean_the_collapse_is_korean(tmp_path: Path) -> None:
     document = _graded(tmp_path, "exercise-05", STUBS["stub"], "--lang", "ko")
     outputs = [t["output"] for t in document["tests"]]  # type: ignore[union-attr]
-    assert sum(o.startswith("실행 안 함") for o in outputs) == len(outputs) - 1
+    assert sum(o.endswith("같은 원인으로 실패") for o in outputs) == len(outputs) - 1
 
 
 def test_a_forbidden_built_in_fails_its_own_check_and_the_values_are_still_judged(tmp_path: Path) -> None:

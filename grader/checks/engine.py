@@ -505,6 +505,13 @@ def root_cause(failure: Failure | None) -> tuple[str, ...] | None:
     return (failure.kind.value, *(failure.detail.get(k, "") for k in ROOT_CAUSES[failure.kind]))
 
 
+def same_mistake(failure: Failure | None) -> tuple[str, ...] | None:
+    """A known mistake named on one check (float32) is the cause of the next it fails (float64, large
+    inputs) too: explained once. Only grouped, never known ahead: a search still finds its own input."""
+    named = failure.suspected_mistake if failure is not None else None
+    return ("mistake", named) if named else None
+
+
 def grade_checks(exercise: Exercise, runner: Runner, points: float,
                  on_check: Callable[[CheckResult], None] | None = None,
                  shrink: bool = True, replays: Replays | None = None) -> list[CheckResult]:
@@ -526,7 +533,7 @@ def grade_checks(exercise: Exercise, runner: Runner, points: float,
             examples = max(1, round(exercise.examples * check.effort))
             status, seen, failure = run(check, target, examples, shrink, frozenset(causes))
             result = check_result(check, checks, points, status, seen, failure)
-            cause = root_cause(failure)
+            cause = root_cause(failure) or same_mistake(failure)
             if cause is not None and cause in causes:  # explained once, where it was first met
                 result = dataclasses.replace(result, failure=None, same_cause_as=causes[cause])
             elif cause is not None:

@@ -192,7 +192,7 @@ LABELS: dict[str, dict[str, str]] = {
     "sandbox": {"en": "sandbox", "ko": "샌드박스"},
     "values-first": {"en": "counts once the values match", "ko": "값이 맞으면 점수 인정"},
     "forbidden-call": {"en": "withheld: a forbidden built-in", "ko": "보류: 금지된 내장 함수 사용"},
-    "same-cause": {"en": "not run: same cause as {check}", "ko": "실행 안 함: {check}과(와) 같은 원인"},
+    "same-cause": {"en": "failed for the same cause as {check}", "ko": "{check}과(와) 같은 원인으로 실패"},
     "same-cause-short": {"en": "same cause", "ko": "같은 원인"},
     "likely-cause": {"en": "Likely cause", "ko": "추정 원인"},
     "gradients": {"en": "expected {argument}.grad:\n{expected}\nyour {argument}.grad:\n{obtained}",
